@@ -1,0 +1,42 @@
+# The two commands of the README. Each creates ./venv (the virtualenv Pulumi.yaml names) when it is
+# missing or older than the requirements, using only python3.
+PYTHON ?= python3
+VENV := venv
+BIN := $(VENV)/bin
+STACK ?= dev
+
+.PHONY: preview preview-json test lint typecheck unit clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.runtime-installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## make preview [STACK=dev]: the offline plan of Pulumi.$(STACK).yaml
+preview: $(VENV)/.runtime-installed
+	$(BIN)/python -m offline_preview --stack $(STACK)
+
+preview-json: $(VENV)/.runtime-installed
+	$(BIN)/python -m offline_preview --stack $(STACK) --format json
+
+## make test: lint, format check, type check, then the test suite
+test: lint typecheck unit
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+unit: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,236 @@
+"""The config model alone: each rule, valid and invalid, and the messages users see."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stack_config import (
+    MAX_PREFIX_LENGTH,
+    StackConfig,
+    StackConfigError,
+    parse_stack_config,
+    reference_markdown,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def problems(raw: dict[str, Any]) -> list[str]:
+    with pytest.raises(StackConfigError) as caught:
+        parse_stack_config(raw)
+    return caught.value.problems
+
+
+def test_minimal_config_takes_documented_defaults() -> None:
+    config = parse_stack_config({"deploymentName": "acme"})
+    assert config.prefix == "poolside-acme"
+    assert config.ecr_namespace == "poolside-acme"
+    assert config.kms.deletion_window_in_days == 30
+    assert config.kms.alias is None
+    assert config.kms.retain_on_delete is True
+    assert config.bucket.name is None
+    assert config.bucket.noncurrent_version_expiration_days == 90
+    assert config.bucket.retain_on_delete is True
+    assert config.ecr.repositories == []
+    assert config.ecr.image_tag_mutability == "IMMUTABLE"
+    assert config.ecr.scan_on_push is True
+    assert config.ecr.untagged_image_expiration_days == 14
+    assert config.resource_tags == {"poolside:deployment": "acme"}
+
+
+def test_values_arrive_as_engine_strings_and_json_objects() -> None:
+    config = parse_stack_config(
+        {
+            "deploymentName": "acme",
+            "deploymentPrefix": "ps-acme",
+            "tags": '{"owner": "platform"}',
+            "kms": '{"deletionWindowInDays": 7, "alias": "alias/acme-data", "retainOnDelete": false}',
+            "ecr": '{"repositories": ["api", "web"], "scanOnPush": "false"}',
+        }
+    )
+    assert config.prefix == "ps-acme"
+    assert config.resource_tags == {"owner": "platform", "poolside:deployment": "acme"}
+    assert config.kms.deletion_window_in_days == 7
+    assert config.kms.alias == "alias/acme-data"
+    assert config.kms.retain_on_delete is False
+    assert config.ecr.repositories == ["api", "web"]
+    assert config.ecr.scan_on_push is False
+
+
+def test_empty_prefix_from_the_project_default_means_the_default_prefix() -> None:
+    assert parse_stack_config({"deploymentName": "acme", "deploymentPrefix": ""}).prefix == (
+        "poolside-acme"
+    )
+
+
+def test_the_issue_example_message() -> None:
+    assert problems({"deploymentName": "Acme_Prod"}) == [
+        'poolside:deploymentName: must be a lowercase DNS label of 3-32 characters (got "Acme_Prod")'
+    ]
+
+
+@pytest.mark.parametrize("name", ["ab", "a" * 33, "-acme", "acme-", "ac.me", "ACME", "ac me"])
+def test_deployment_name_must_be_a_dns_label(name: str) -> None:
+    [line] = problems({"deploymentName": name})
+    assert line.startswith("poolside:deploymentName: must be a lowercase DNS label")
+
+
+@pytest.mark.parametrize("name", ["abc", "a" * 26, "acme-prod-2", "0acme"])
+def test_valid_deployment_names(name: str) -> None:
+    assert parse_stack_config({"deploymentName": name}).deployment_name == name
+
+
+def test_missing_deployment_name_is_required() -> None:
+    assert problems({}) == ["poolside:deploymentName: required"]
+
+
+def test_default_prefix_too_long_for_iam_names_names_both_keys() -> None:
+    name = "a" * 32
+    [line] = problems({"deploymentName": name})
+    assert line.startswith("poolside:deploymentName: the default deploymentPrefix")
+    assert "poolside:deploymentPrefix" in line
+    assert parse_stack_config({"deploymentName": name, "deploymentPrefix": "ps-a"}).prefix == "ps-a"
+
+
+def test_prefix_length_leaves_room_for_the_longest_role_name() -> None:
+    assert 64 - len("-aws-load-balancer-controller") == MAX_PREFIX_LENGTH
+    ok = "p" * MAX_PREFIX_LENGTH
+    assert parse_stack_config({"deploymentName": "acme", "deploymentPrefix": ok}).prefix == ok
+    [line] = problems({"deploymentName": "acme", "deploymentPrefix": ok + "p"})
+    assert line.startswith("poolside:deploymentPrefix: must be 3-35 lowercase")
+
+
+def test_unknown_keys_are_errors_with_did_you_mean() -> None:
+    assert problems(
+        {"deploymentName": "acme", "deploymentPrefx": "x", "kms": '{"alais": "alias/x"}'}
+    ) == [
+        "poolside:kms.alais: unknown key; did you mean poolside:kms.alias?",
+        "poolside:deploymentPrefx: unknown key; did you mean poolside:deploymentPrefix?",
+    ]
+
+
+def test_unknown_key_without_a_close_match_has_no_suggestion() -> None:
+    assert problems({"deploymentName": "acme", "zzz": "1"}) == ["poolside:zzz: unknown key"]
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    lines = problems(
+        {
+            "deploymentName": "Acme",
+            "kms": '{"deletionWindowInDays": 3}',
+            "bucket": '{"name": "Bad..Name"}',
+            "ecr": '{"imageTagMutability": "SOMETIMES", "repositories": ["ok", "Not OK"]}',
+        }
+    )
+    keys = [line.split(": ", 1)[0] for line in lines]
+    assert keys == [
+        "poolside:deploymentName",
+        "poolside:kms.deletionWindowInDays",
+        "poolside:bucket.name",
+        "poolside:ecr.repositories[1]",
+        "poolside:ecr.imageTagMutability",
+    ]
+    assert "poolside:kms.deletionWindowInDays: must be 7-30 days (got 3)" in lines
+    assert (
+        "poolside:ecr.imageTagMutability: must be 'IMMUTABLE' or 'MUTABLE' (got \"SOMETIMES\")"
+        in lines
+    )
+
+
+@pytest.mark.parametrize("days", [7, 30])
+def test_deletion_window_bounds_are_inclusive(days: int) -> None:
+    config = parse_stack_config({"deploymentName": "acme", "kms": {"deletionWindowInDays": days}})
+    assert config.kms.deletion_window_in_days == days
+
+
+@pytest.mark.parametrize("days", [6, 31])
+def test_deletion_window_outside_7_to_30_is_refused(days: int) -> None:
+    assert problems({"deploymentName": "acme", "kms": {"deletionWindowInDays": days}}) == [
+        f"poolside:kms.deletionWindowInDays: must be 7-30 days (got {days})"
+    ]
+
+
+@pytest.mark.parametrize("alias", ["acme", "alias/aws/s3", "alias/has space"])
+def test_kms_alias_rules(alias: str) -> None:
+    [line] = problems({"deploymentName": "acme", "kms": {"alias": alias}})
+    assert line.startswith("poolside:kms.alias: must be 'alias/<name>'")
+
+
+@pytest.mark.parametrize(
+    "name", ["ab", "UPPER", "a..b", "192.168.1.1", "xn--bucket", "bucket-s3alias", "-bucket"]
+)
+def test_bucket_name_rules(name: str) -> None:
+    [line] = problems({"deploymentName": "acme", "bucket": {"name": name}})
+    assert line.startswith("poolside:bucket.name: must be an S3 bucket name")
+
+
+def test_noncurrent_version_days_bounds() -> None:
+    assert problems(
+        {"deploymentName": "acme", "bucket": {"noncurrentVersionExpirationDays": 0}}
+    ) == ["poolside:bucket.noncurrentVersionExpirationDays: must be 1-3650 days (got 0)"]
+
+
+def test_repository_names_must_be_unique_and_valid() -> None:
+    assert problems({"deploymentName": "acme", "ecr": {"repositories": ["api", "api", "web"]}}) == [
+        'poolside:ecr.repositories: must not repeat names (repeated: api) (got ["api", "api", "web"])'
+    ]
+    assert parse_stack_config(
+        {"deploymentName": "acme", "ecr": {"repositories": ["team/api", "web_ui", "x.y-z"]}}
+    ).ecr.repositories == ["team/api", "web_ui", "x.y-z"]
+
+
+@pytest.mark.parametrize(
+    ("tags", "fragment"),
+    [
+        ({"aws:owner": "x"}, "AWS-reserved prefix"),
+        ({"poolside:deployment": "other"}, "set by the program"),
+        ({"k" * 129: "v"}, "1-128 characters"),
+        ({"owner": "v" * 257}, "at most 256 characters"),
+        ({f"t{i}": "v" for i in range(41)}, "at most 40 tags"),
+    ],
+)
+def test_tag_rules(tags: dict[str, str], fragment: str) -> None:
+    [line] = problems({"deploymentName": "acme", "tags": tags})
+    assert line.startswith("poolside:tags: ")
+    assert fragment in line
+
+
+def test_sections_must_be_objects() -> None:
+    [line] = problems({"deploymentName": "acme", "kms": "not json"})
+    assert line.startswith("poolside:kms: must be a valid dictionary or instance of KmsConfig")
+
+
+def test_config_is_immutable() -> None:
+    config = parse_stack_config({"deploymentName": "acme"})
+    with pytest.raises(ValueError, match="frozen"):
+        config.deployment_name = "other"
+
+
+def test_project_file_declares_every_top_level_key_with_the_model_description() -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    declared = project["config"]
+    fields = {f.alias: f for f in StackConfig.model_fields.values()}
+    assert set(declared) == set(fields)
+    for key, field in fields.items():
+        assert declared[key]["description"] == field.description, key
+        assert "type" in declared[key], key
+    # Only the required key may go without a default: the engine refuses a stack without it.
+    assert [k for k, d in declared.items() if "default" not in d] == ["deploymentName"]
+
+
+def test_readme_config_reference_is_the_generated_one() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert reference_markdown() in readme
+
+
+def test_example_stacks_are_valid() -> None:
+    for path in sorted(ROOT.glob("Pulumi.*.yaml")):
+        config = yaml.safe_load(path.read_text())["config"]
+        raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("poolside:")}
+        assert parse_stack_config(raw).deployment_name, path.name
+        assert re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", config["aws:region"]), path.name
