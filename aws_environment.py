@@ -1,0 +1,64 @@
+"""The stack's partition, region and account, looked up once, and every ARN built from them.
+
+No program code writes a literal ARN partition: commercial (`aws`), GovCloud (`aws-us-gov`) and
+China (`aws-cn`) stacks run the same code. Service principals are looked up per partition, never
+derived from the DNS suffix, because China is inconsistent about them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi_aws as aws
+
+PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
+
+DNS_SUFFIXES = {"aws": "amazonaws.com", "aws-us-gov": "amazonaws.com", "aws-cn": "amazonaws.com.cn"}
+
+
+def partition_of_region(region: str) -> str:
+    """The partition a region belongs to (`us-gov-*` GovCloud, `cn-*` China, else commercial)."""
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws"
+
+
+@dataclass(frozen=True)
+class AwsEnvironment:
+    """Where the stack deploys: plain values, known before any resource is registered."""
+
+    partition: str
+    region: str
+    account_id: str
+    dns_suffix: str
+
+    @classmethod
+    def lookup(cls) -> AwsEnvironment:
+        """One call each to getPartition, getRegion and getCallerIdentity for the whole program."""
+        partition = aws.get_partition()
+        region = aws.get_region()
+        identity = aws.get_caller_identity()
+        return cls(
+            partition=partition.partition,
+            region=region.region,
+            account_id=identity.account_id,
+            dns_suffix=partition.dns_suffix,
+        )
+
+    def arn(self, service: str, resource: str, *, region: str = "", account: str = "") -> str:
+        """`arn:<partition>:<service>:<region>:<account>:<resource>`; empty parts stay empty."""
+        return f"arn:{self.partition}:{service}:{region}:{account}:{resource}"
+
+    def regional_arn(self, service: str, resource: str) -> str:
+        """An ARN in this stack's region and account."""
+        return self.arn(service, resource, region=self.region, account=self.account_id)
+
+    def global_arn(self, service: str, resource: str) -> str:
+        """An ARN of a global service (IAM) in this account: no region part."""
+        return self.arn(service, resource, account=self.account_id)
+
+    @property
+    def account_root_arn(self) -> str:
+        return self.global_arn("iam", "root")

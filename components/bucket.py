@@ -1,0 +1,155 @@
+"""The Poolside S3 bucket: private, versioned, encrypted with the deployment's key, TLS only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from policies.documents import Statement, document, render, statement
+
+BUCKET_LIST_ACTIONS = ("s3:ListBucket",)
+OBJECT_READ_ACTIONS = ("s3:GetObject",)
+OBJECT_WRITE_ACTIONS = ("s3:PutObject",)
+
+
+@dataclass(frozen=True)
+class BucketArgs:
+    bucket_name: str
+    kms_key_arn: pulumi.Input[str]
+    noncurrent_version_expiration_days: int
+    tags: dict[str, str]
+    retain_on_delete: bool = True
+
+
+def tls_only_bucket_policy(bucket_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Deny every request to the bucket or its objects that does not use TLS."""
+    objects = pulumi.Output.concat(bucket_arn, "/*")
+    deny = statement(
+        "DenyInsecureTransport",
+        ["s3:*"],
+        [bucket_arn, objects],
+        effect="Deny",
+        principal="*",
+        condition={"Bool": {"aws:SecureTransport": "false"}},
+    )
+    return render(document([deny]))
+
+
+class Bucket(pulumi.ComponentResource):
+    """The bucket plus its encryption, versioning, public-access, ownership, policy and lifecycle.
+
+    Grants cover S3 only: a principal that reads or writes objects also needs the key's
+    `grant_encrypt_decrypt()`, because every object is encrypted with the deployment's key.
+    """
+
+    arn: pulumi.Output[str]
+    bucket_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: BucketArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("poolside:aws:Bucket", name, None, opts)
+        # Retaining the bucket but deleting its public-access block or encryption settings would
+        # leave customer data behind in a weaker bucket, so every child follows the same rule.
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain_on_delete)
+
+        self.bucket = aws.s3.Bucket(
+            f"{name}-bucket",
+            bucket=args.bucket_name,
+            force_destroy=False,
+            tags=args.tags,
+            opts=child,
+        )
+        bucket_id = self.bucket.id
+        self.ownership = aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket_id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        self.public_access_block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access-block",
+            bucket=bucket_id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket_id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": args.kms_key_arn,
+                    },
+                    # One data key per bucket instead of per object: far fewer KMS calls.
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=child,
+        )
+        self.versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=bucket_id,
+            versioning_configuration={"status": "Enabled"},
+            opts=child,
+        )
+        self.policy = aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=bucket_id,
+            policy=tls_only_bucket_policy(self.bucket.arn),
+            # S3 refuses concurrent changes to one bucket's settings; the policy goes last.
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[self.public_access_block])
+            ),
+        )
+        self.lifecycle = aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=bucket_id,
+            rules=[
+                {
+                    "id": "expire-noncurrent-versions",
+                    "status": "Enabled",
+                    "filter": {},
+                    "noncurrent_version_expiration": {
+                        "noncurrent_days": args.noncurrent_version_expiration_days
+                    },
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+                }
+            ],
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[self.versioning])
+            ),
+        )
+
+        self.arn = self.bucket.arn
+        self.bucket_name = self.bucket.bucket
+        self.register_outputs({"arn": self.arn, "bucketName": self.bucket_name})
+
+    @property
+    def objects_arn(self) -> pulumi.Output[str]:
+        """The ARN that covers every object in the bucket."""
+        return pulumi.Output.concat(self.arn, "/*")
+
+    def grant_read(self, sid_prefix: str = "Bucket") -> list[Statement]:
+        """List the bucket and get its objects, and nothing else."""
+        return [
+            statement(f"{sid_prefix}List", BUCKET_LIST_ACTIONS, [self.arn]),
+            statement(f"{sid_prefix}ReadObjects", OBJECT_READ_ACTIONS, [self.objects_arn]),
+        ]
+
+    def grant_read_write(self, sid_prefix: str = "Bucket") -> list[Statement]:
+        """List the bucket, get and put its objects, and nothing else (no delete, no ACLs)."""
+        return [
+            statement(f"{sid_prefix}List", BUCKET_LIST_ACTIONS, [self.arn]),
+            statement(
+                f"{sid_prefix}ReadWriteObjects",
+                OBJECT_READ_ACTIONS + OBJECT_WRITE_ACTIONS,
+                [self.objects_arn],
+            ),
+        ]
