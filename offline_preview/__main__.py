@@ -1,0 +1,91 @@
+"""`python -m offline_preview --stack dev [--format json] [--account-id N] [--config-file PATH]`.
+
+Runs the real program under the mock engine and prints the plan. Exit codes: 0 planned,
+2 invalid stack configuration (one line per problem on stderr, nothing on stdout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import warnings
+from pathlib import Path
+
+from aws_environment import DNS_SUFFIXES, AwsEnvironment, partition_of_region
+from offline_preview.engine import PROJECT_DIR, run_program
+from offline_preview.mocks import PoolsideMocks
+from offline_preview.render import to_preview_json, to_text
+from offline_preview.stack_file import StackFileError, load_stack_file
+from stack_config import NAMESPACE, StackConfigError, parse_stack_config
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
+
+EXIT_INVALID_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m offline_preview",
+        description="Preview the Poolside program offline: the real program under Pulumi's mocks.",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--stack", default="dev", help="read Pulumi.<STACK>.yaml (default: dev)")
+    source.add_argument("--config-file", type=Path, help="read this stack file instead")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--account-id",
+        default=DEFAULT_ACCOUNT_ID,
+        help="AWS account id the ARNs show (default: the documentation account 123456789012)",
+    )
+    return parser
+
+
+def _fail(problems: list[str]) -> int:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return EXIT_INVALID_CONFIG
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    stack_path: Path = args.config_file or PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
+    stack_name = args.stack if args.config_file is None else stack_path.stem.removeprefix("Pulumi.")
+    try:
+        config = load_stack_file(stack_path)
+    except StackFileError as error:
+        return _fail(error.problems)
+
+    problems: list[str] = []
+    region = config.get("aws:region", "")
+    if not _REGION.match(region):
+        problems.append(
+            f"aws:region: required, an AWS region such as us-east-1 (got {json.dumps(region)})"
+        )
+    if not re.fullmatch(r"\d{12}", args.account_id):
+        problems.append(f"--account-id: must be 12 digits (got {json.dumps(args.account_id)})")
+    prefix = NAMESPACE + ":"
+    try:
+        parse_stack_config({k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)})
+    except StackConfigError as error:
+        problems.extend(error.problems)
+    if problems:
+        return _fail(problems)
+
+    partition = partition_of_region(region)
+    env = AwsEnvironment(partition, region, args.account_id, DNS_SUFFIXES[partition])
+    recording = run_program(config, PoolsideMocks(env), stack=stack_name)
+    if args.format == "json":
+        json.dump(to_preview_json(recording), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(to_text(recording))
+    return 0
+
+
+if __name__ == "__main__":
+    # The SDKs' own deprecation notices are theirs to fix; the project's warnings still show.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulumi(_\w+)?(\.|$)")
+    sys.exit(main())

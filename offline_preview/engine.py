@@ -1,0 +1,139 @@
+"""Run the real program (`__main__.py`) under Pulumi's mock engine and record what it registers.
+
+`pulumi.runtime.set_mocks` replaces the engine; `RecordingMonitor` wraps the mock monitor's
+`RegisterResource` because `MockResourceArgs` carries no parent, dependencies or options.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+PROJECT = "poolside"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class RecordedResource:
+    """One registration as the engine would see it (inputs in Pulumi's wire names)."""
+
+    type: str
+    name: str
+    urn: str
+    custom: bool
+    parent: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+    retain_on_delete: bool
+    provider: str
+    id: str = ""
+
+
+@dataclass
+class Recording:
+    stack: str
+    resources: list[RecordedResource] = field(default_factory=list)
+    stack_outputs: dict[str, Any] = field(default_factory=dict)
+
+    def by_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str) -> RecordedResource:
+        found = [r for r in self.resources if r.type == type_ and r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources of type {type_} named {name}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> RecordedResource:
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        raise KeyError(urn)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, plus a record of parents, dependencies and resource options."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, recording: Recording) -> None:
+        super().__init__(mocks)
+        self.recording = recording
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        inputs = rpc.deserialize_properties(request.object)
+        is_stack = request.type == "pulumi:pulumi:Stack"
+        if is_stack and any(r.urn == response.urn for r in self.recording.resources):
+            return response  # set_mocks' own root stack: the program's stack is the same URN
+        self.recording.resources.append(
+            RecordedResource(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                custom=bool(request.custom),
+                parent=request.parent,
+                inputs=inputs,
+                outputs={} if is_stack else dict(self.resources[response.urn].state),
+                dependencies=list(request.dependencies),
+                property_dependencies={
+                    key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                },
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                provider=request.provider,
+                id="" if is_stack else response.id,
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
+            self.recording.stack_outputs = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+def run_program(
+    config: dict[str, str],
+    mocks: pulumi.runtime.Mocks,
+    *,
+    stack: str = "dev",
+    program: Path | Callable[[], None] = PROJECT_DIR / "__main__.py",
+) -> Recording:
+    """Run `program` once under mocks with `config` (full keys, engine-style string values).
+
+    `program` is the project's `__main__.py` by default; tests may pass a function that builds
+    one component, which then runs in a stack of its own exactly like the whole program.
+    """
+    recording = Recording(stack=stack)
+    settings.ROOT.set(None)  # a previous run's root stack must not parent this one
+    pulumi.runtime.set_all_config(dict(config), [])
+    monitor = RecordingMonitor(mocks, recording)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    # set_mocks registered and finished a root stack with no outputs; the program gets its own,
+    # exactly as the language host runs it, so that `pulumi.export` lands in the stack outputs.
+    settings.ROOT.set(None)
+    if isinstance(program, Path):
+        if str(program.parent) not in sys.path:
+            sys.path.insert(0, str(program.parent))
+        path = str(program)
+
+        def program() -> None:
+            runpy.run_path(path, run_name="__main__")
+
+    try:
+        _sync_await(run_in_stack(program))
+    finally:
+        settings.ROOT.set(None)
+    return recording

@@ -1,0 +1,154 @@
+"""Mock provider answers with realistic, deterministic ids and ARNs for every type the program uses.
+
+Values follow the formats AWS returns (ARNs in the stack's partition, region and account), so a
+preview reads like the real plan and tests assert on real-looking ARNs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+from aws_environment import AwsEnvironment
+
+MockState = tuple[str, dict[str, Any]]
+
+
+def _digest(*parts: str, length: int = 8) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def _uuid(*parts: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
+
+
+class PoolsideMocks(pulumi.runtime.Mocks):
+    """Answers the resource registrations and invokes of the Poolside program."""
+
+    def __init__(self, env: AwsEnvironment) -> None:
+        self.env = env
+        self.calls: list[pulumi.runtime.MockCallArgs] = []
+        self._resources: dict[str, Callable[[pulumi.runtime.MockResourceArgs], MockState]] = {
+            "aws:kms/key:Key": self._kms_key,
+            "aws:kms/alias:Alias": self._kms_alias,
+            "aws:s3/bucket:Bucket": self._s3_bucket,
+            "aws:ecr/repository:Repository": self._ecr_repository,
+            "aws:iam/role:Role": self._iam_role,
+            "aws:iam/policy:Policy": self._iam_policy,
+            "aws:iam/instanceProfile:InstanceProfile": self._iam_instance_profile,
+        }
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def physical_name(self, args: pulumi.runtime.MockResourceArgs, key: str = "name") -> str:
+        """The name input if given, else Pulumi's auto-name: logical name plus 7 hex digits."""
+        given = args.inputs.get(key)
+        return str(given) if given else f"{args.name}-{_digest(args.typ, args.name, length=7)}"
+
+    # -- resources ---------------------------------------------------------------------------
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        handler = self._resources.get(args.typ)
+        if handler is not None:
+            return handler(args)
+        resource_id = f"{args.name}-{_digest(args.typ, args.name)}"
+        return resource_id, dict(args.inputs)
+
+    def _kms_key(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        key_id = _uuid(self.env.account_id, args.name)
+        arn = self.env.regional_arn("kms", f"key/{key_id}")
+        return key_id, {**args.inputs, "arn": arn, "keyId": key_id}
+
+    def _kms_alias(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        name = self.physical_name(args)
+        return name, {**args.inputs, "arn": self.env.regional_arn("kms", name), "name": name}
+
+    def _s3_bucket(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        bucket = self.physical_name(args, "bucket")
+        suffix = self.env.dns_suffix
+        return bucket, {
+            **args.inputs,
+            "bucket": bucket,
+            "arn": self.env.arn("s3", bucket),
+            "bucketDomainName": f"{bucket}.s3.{suffix}",
+            "bucketRegionalDomainName": f"{bucket}.s3.{self.env.region}.{suffix}",
+            "region": self.env.region,
+        }
+
+    def _ecr_repository(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        name = self.physical_name(args)
+        registry = f"{self.env.account_id}.dkr.ecr.{self.env.region}.{self.env.dns_suffix}"
+        return name, {
+            **args.inputs,
+            "name": name,
+            "arn": self.env.regional_arn("ecr", f"repository/{name}"),
+            "registryId": self.env.account_id,
+            "repositoryUrl": f"{registry}/{name}",
+        }
+
+    def _iam_role(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        name = self.physical_name(args)
+        path = args.inputs.get("path") or "/"
+        return name, {
+            **args.inputs,
+            "name": name,
+            "arn": self.env.global_arn("iam", f"role{path}{name}"),
+            "uniqueId": "AROA" + _digest(args.name, length=17).upper(),
+        }
+
+    def _iam_policy(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        name = self.physical_name(args)
+        path = args.inputs.get("path") or "/"
+        arn = self.env.global_arn("iam", f"policy{path}{name}")
+        return arn, {
+            **args.inputs,
+            "name": name,
+            "arn": arn,
+            "policyId": "ANPA" + _digest(args.name, length=17).upper(),
+        }
+
+    def _iam_instance_profile(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        name = self.physical_name(args)
+        path = args.inputs.get("path") or "/"
+        return name, {
+            **args.inputs,
+            "name": name,
+            "arn": self.env.global_arn("iam", f"instance-profile{path}{name}"),
+            "uniqueId": "AIPA" + _digest(args.name, length=17).upper(),
+        }
+
+    # -- invokes -----------------------------------------------------------------------------
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        self.calls.append(args)
+        env = self.env
+        if args.token == "aws:index/getPartition:getPartition":
+            reverse = ".".join(reversed(env.dns_suffix.split(".")))
+            return {
+                "id": env.partition,
+                "partition": env.partition,
+                "dnsSuffix": env.dns_suffix,
+                "reverseDnsPrefix": reverse,
+            }, []
+        if args.token == "aws:index/getRegion:getRegion":
+            return {
+                "id": env.region,
+                "name": env.region,
+                "region": env.region,
+                "description": env.region,
+                "endpoint": f"ec2.{env.region}.{env.dns_suffix}",
+            }, []
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "id": env.account_id,
+                "accountId": env.account_id,
+                "arn": env.global_arn("sts", "assumed-role/poolside-deployer/offline-preview"),
+                "userId": "AROAOFFLINEPREVIEW:offline-preview",
+            }, []
+        raise NotImplementedError(f"the offline preview has no mock for invoke {args.token}")

@@ -1,0 +1,135 @@
+"""Print a recording: as a readable plan, or as JSON shaped like `pulumi preview --json`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from offline_preview.engine import RecordedResource, Recording
+
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _plain(value: Any) -> Any:
+    """Wire values as JSON: secrets shown as `[secret]`, resources by URN."""
+    if isinstance(value, dict):
+        if value.get("4dabf18193072939515e22adb298388d") == SECRET_SIG:
+            return "[secret]"
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    urn = getattr(value, "urn", None)
+    return f"<resource {urn}>" if urn is not None else str(value)
+
+
+def to_preview_json(recording: Recording) -> dict[str, Any]:
+    steps = [
+        {
+            "op": "create",
+            "urn": r.urn,
+            "newState": {
+                "type": r.type,
+                "urn": r.urn,
+                "custom": r.custom,
+                "parent": r.parent,
+                "inputs": _plain(r.inputs),
+                "dependencies": r.dependencies,
+                "propertyDependencies": r.property_dependencies,
+                "protect": r.protect,
+                "retainOnDelete": r.retain_on_delete,
+            },
+        }
+        for r in recording.resources
+    ]
+    return {
+        "steps": steps,
+        "outputs": _plain(recording.stack_outputs),
+        "changeSummary": {"create": len(steps)},
+    }
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _policy_lines(policy_json: str, indent: str) -> list[str]:
+    lines: list[str] = []
+    for stmt in json.loads(policy_json).get("Statement", []):
+        actions = ", ".join(_as_list(stmt.get("Action", stmt.get("NotAction", []))))
+        resources = ", ".join(_as_list(stmt.get("Resource", stmt.get("NotResource", []))))
+        effect = "" if stmt.get("Effect") == "Allow" else f"{stmt.get('Effect')} "
+        lines.append(f"{indent}{effect}{actions} -> {resources}")
+        if "Condition" in stmt:
+            lines.append(f"{indent}  when {json.dumps(stmt['Condition'], sort_keys=True)}")
+    return lines
+
+
+def _trust_lines(policy_json: str, indent: str) -> list[str]:
+    lines: list[str] = []
+    for stmt in json.loads(policy_json).get("Statement", []):
+        principal = json.dumps(stmt.get("Principal"), sort_keys=True)
+        actions = ", ".join(_as_list(stmt.get("Action", [])))
+        lines.append(f"{indent}{principal} may {actions}")
+        if "Condition" in stmt:
+            lines.append(f"{indent}  when {json.dumps(stmt['Condition'], sort_keys=True)}")
+    return lines
+
+
+def _role_section(recording: Recording, role: RecordedResource) -> list[str]:
+    role_name = role.outputs.get("name", role.name)
+    lines = [f"  role {role_name}  ({role.outputs.get('arn', '')})", "    trust:"]
+    lines += _trust_lines(role.inputs["assumeRolePolicy"], "      ")
+    policies = {p.outputs.get("arn"): p for p in recording.by_type("aws:iam/policy:Policy")}
+    for attachment in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        if attachment.inputs.get("role") != role_name:
+            continue
+        arn = attachment.inputs.get("policyArn")
+        policy = policies.get(arn)
+        if policy is None:
+            lines.append(f"    managed policy {arn}")
+            continue
+        lines.append(f"    policy {policy.outputs.get('name')}:")
+        lines += _policy_lines(policy.inputs["policy"], "      ")
+    for inline in recording.by_type("aws:iam/rolePolicy:RolePolicy"):
+        if inline.inputs.get("role") == role_name:
+            lines.append(f"    inline policy {inline.inputs.get('name', inline.name)}:")
+            lines += _policy_lines(inline.inputs["policy"], "      ")
+    return lines
+
+
+def _tree_lines(recording: Recording) -> list[str]:
+    """Resources as a tree under their parents, each `+ name  type`."""
+    children: dict[str, list[RecordedResource]] = {}
+    for r in recording.resources:
+        children.setdefault(r.parent, []).append(r)
+    lines: list[str] = []
+
+    def walk(parent: str, depth: int) -> None:
+        for r in sorted(children.get(parent, []), key=lambda c: (c.custom, c.name)):
+            flags = "  [retain on delete]" if r.retain_on_delete else ""
+            lines.append(f"  {'    ' * depth}+ {r.name}  {r.type}{flags}")
+            walk(r.urn, depth + 1)
+
+    walk("", 0)
+    return lines
+
+
+def to_text(recording: Recording) -> str:
+    resources = recording.resources
+    lines = [
+        f"Offline preview of stack {recording.stack!r}: {len(resources)} resources to create",
+        "",
+    ]
+    lines += _tree_lines(recording)
+    roles = recording.by_type("aws:iam/role:Role")
+    if roles:
+        lines += ["", "IAM roles:"]
+        for role in roles:
+            lines += _role_section(recording, role)
+    lines += ["", "Outputs:"]
+    for key, value in sorted(_plain(recording.stack_outputs).items()):
+        lines.append(f"  {key}: {json.dumps(value)}")
+    lines += ["", f"Resources: {len(resources)} to create"]
+    return "\n".join(lines)

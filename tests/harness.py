@@ -1,0 +1,57 @@
+"""Shared test harness: run the program or one component under the recording mock engine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_environment import DNS_SUFFIXES, AwsEnvironment
+from offline_preview.engine import RecordedResource, Recording, run_program
+from offline_preview.mocks import PoolsideMocks
+from offline_preview.stack_file import project_defaults
+
+ACCOUNT_ID = "123456789012"
+REGIONS = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}
+PARTITIONS = tuple(REGIONS)
+
+
+def environment(partition: str = "aws") -> AwsEnvironment:
+    return AwsEnvironment(partition, REGIONS[partition], ACCOUNT_ID, DNS_SUFFIXES[partition])
+
+
+def engine_config(poolside: Mapping[str, Any], region: str) -> dict[str, str]:
+    """Project defaults, then the given `poolside:` keys, as the engine would pass them."""
+    config: dict[str, Any] = {**project_defaults(), "aws:region": region}
+    config.update({f"poolside:{key}": value for key, value in poolside.items()})
+    return {
+        key: (
+            json.dumps(v)
+            if isinstance(v, dict | list)
+            else str(v).lower()
+            if isinstance(v, bool)
+            else str(v)
+        )
+        for key, v in config.items()
+    }
+
+
+def run_stack(
+    poolside: Mapping[str, Any] | None = None,
+    *,
+    partition: str = "aws",
+    program: Callable[[], None] | None = None,
+) -> Recording:
+    """Run the whole program (or `program`) with deployment `acme` plus `poolside` keys."""
+    env = environment(partition)
+    keys = {"deploymentName": "acme", **(poolside or {})}
+    config = engine_config(keys, env.region)
+    if program is None:
+        return run_program(config, PoolsideMocks(env), stack="test")
+    return run_program(config, PoolsideMocks(env), stack="test", program=program)
+
+
+def policy(resource: RecordedResource, key: str = "policy") -> dict[str, Any]:
+    """A JSON policy input of a recorded resource, parsed."""
+    parsed: dict[str, Any] = json.loads(resource.inputs[key])
+    return parsed

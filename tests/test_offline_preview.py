@@ -1,0 +1,145 @@
+"""The offline preview as users run it: `python -m offline_preview` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def preview(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "offline_preview", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def dev_json() -> dict[str, Any]:
+    result = preview("--stack", "dev", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+def test_json_is_shaped_like_pulumi_preview_json(dev_json: dict[str, Any]) -> None:
+    assert set(dev_json) == {"steps", "outputs", "changeSummary"}
+    assert dev_json["changeSummary"] == {"create": len(dev_json["steps"])}
+    for step in dev_json["steps"]:
+        assert set(step) == {"op", "urn", "newState"}
+        assert step["op"] == "create"
+        assert set(step["newState"]) == {
+            "type",
+            "urn",
+            "custom",
+            "parent",
+            "inputs",
+            "dependencies",
+            "propertyDependencies",
+            "protect",
+            "retainOnDelete",
+        }
+        assert step["newState"]["urn"] == step["urn"]
+        assert step["urn"].startswith("urn:pulumi:dev::poolside::")
+    urns = {step["urn"] for step in dev_json["steps"]}
+    for step in dev_json["steps"]:
+        state = step["newState"]
+        assert state["parent"] == "" or state["parent"] in urns
+        assert set(state["dependencies"]) <= urns
+
+
+def test_json_inputs_are_resolved_wire_names(dev_json: dict[str, Any]) -> None:
+    by_type = {s["newState"]["type"]: s["newState"] for s in dev_json["steps"]}
+    key = by_type["aws:kms/key:Key"]
+    assert key["custom"] is True
+    assert key["retainOnDelete"] is True
+    assert key["inputs"]["enableKeyRotation"] is True
+    assert isinstance(key["inputs"]["policy"], str)
+    assert json.loads(key["inputs"]["policy"])["Statement"][0]["Principal"] == {
+        "AWS": "arn:aws:iam::123456789012:root"
+    }
+    policy = by_type["aws:s3/bucketPolicy:BucketPolicy"]
+    assert json.loads(policy["inputs"]["policy"])["Statement"][0]["Resource"] == [
+        "arn:aws:s3:::poolside-dev-123456789012",
+        "arn:aws:s3:::poolside-dev-123456789012/*",
+    ]
+    assert dev_json["outputs"]["partition"] == "aws"
+    assert dev_json["outputs"]["ecrRepositoryNames"] == {
+        "api": "poolside-dev/api",
+        "inference": "poolside-dev/inference",
+        "web": "poolside-dev/web",
+    }
+
+
+def test_govcloud_stack_uses_its_partition_and_a_given_account() -> None:
+    result = preview("--stack", "govcloud", "--format", "json", "--account-id", "210987654321")
+    assert result.returncode == 0, result.stderr
+    outputs = json.loads(result.stdout)["outputs"]
+    assert outputs["partition"] == "aws-us-gov"
+    assert outputs["bucketArn"] == "arn:aws-us-gov:s3:::poolside-gov-210987654321"
+    assert outputs["kmsKeyArn"].startswith("arn:aws-us-gov:kms:us-gov-west-1:210987654321:key/")
+    assert "arn:aws:" not in result.stdout
+
+
+def test_text_plan_lists_resources_under_their_parents() -> None:
+    result = preview("--stack", "dev")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Offline preview of stack 'dev': 19 resources to create"
+    assert "  + poolside-dev  pulumi:pulumi:Stack" in lines
+    assert "      + kms  poolside:aws:KmsKey" in lines
+    assert "          + kms-key  aws:kms/key:Key  [retain on delete]" in lines
+    assert '  bucketName: "poolside-dev-123456789012"' in lines
+
+
+def test_invalid_stack_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.broken.yaml"
+    stack.write_text(
+        "config:\n"
+        "  aws:region: us-east-1\n"
+        "  poolside:deploymentName: Acme_Prod\n"
+        "  poolside:kms:\n"
+        "    deletionWindowInDays: 3\n"
+        "  poolside:ecrr: {}\n"
+    )
+    result = preview("--config-file", str(stack), "--format", "json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        'poolside:deploymentName: must be a lowercase DNS label of 3-32 characters (got "Acme_Prod")',
+        "poolside:kms.deletionWindowInDays: must be 7-30 days (got 3)",
+        "poolside:ecrr: unknown key; did you mean poolside:ecr?",
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_region_and_bad_account_are_reported(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.noregion.yaml"
+    stack.write_text("config:\n  poolside:deploymentName: acme\n")
+    result = preview("--config-file", str(stack), "--account-id", "12")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        'aws:region: required, an AWS region such as us-east-1 (got "")',
+        '--account-id: must be 12 digits (got "12")',
+    ]
+
+
+def test_secrets_and_missing_files_are_reported_without_traceback(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.secret.yaml"
+    stack.write_text("config:\n  poolside:deploymentName:\n    secure: AAABAD\n")
+    result = preview("--config-file", str(stack))
+    assert result.returncode == 2
+    assert "poolside:deploymentName: is a secret" in result.stderr
+    missing = preview("--stack", "nosuchstack")
+    assert missing.returncode == 2
+    assert missing.stderr.strip().endswith("Pulumi.nosuchstack.yaml: no such stack file")

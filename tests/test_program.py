@@ -1,0 +1,192 @@
+"""The whole program under mocks: what it registers, how it is wired, what it exports."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from stack_config import StackConfigError
+from tests.harness import ACCOUNT_ID, PARTITIONS, REGIONS, run_stack
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_program_builds_the_data_components_under_the_stack() -> None:
+    recording = run_stack({"ecr": {"repositories": ["api", "web"]}})
+    stack = recording.one("pulumi:pulumi:Stack", "poolside-test")
+    components = {r.name: r.type for r in recording.resources if r.parent == stack.urn}
+    assert components == {
+        "kms": "poolside:aws:KmsKey",
+        "data": "poolside:aws:Bucket",
+        "ecr": "poolside:aws:EcrRepositories",
+    }
+    # Every custom resource belongs to a component: none is created at the top level.
+    assert all(not r.custom for r in recording.resources if r.parent == stack.urn)
+
+
+def test_bucket_and_repositories_are_encrypted_with_the_stacks_key() -> None:
+    recording = run_stack({"ecr": {"repositories": ["api"]}})
+    key = recording.one("aws:kms/key:Key", "kms-key")
+    encryption = recording.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "data-encryption",
+    )
+    rule = encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert rule["kmsMasterKeyId"] == key.outputs["arn"]
+    assert key.urn in encryption.dependencies
+    repo = recording.one("aws:ecr/repository:Repository", "ecr-api")
+    assert repo.inputs["encryptionConfigurations"][0]["kmsKey"] == key.outputs["arn"]
+    assert key.urn in repo.property_dependencies["encryptionConfigurations"]
+
+
+def test_names_follow_the_deployment_prefix() -> None:
+    recording = run_stack({"deploymentPrefix": "ps-acme"})
+    assert recording.one("aws:kms/alias:Alias", "kms-alias").inputs["name"] == "alias/ps-acme"
+    bucket = recording.one("aws:s3/bucket:Bucket", "data-bucket")
+    assert bucket.inputs["bucket"] == f"ps-acme-{ACCOUNT_ID}"
+
+
+def test_explicit_names_win() -> None:
+    recording = run_stack(
+        {"kms": {"alias": "alias/customer-key"}, "bucket": {"name": "customer-poolside-data"}}
+    )
+    assert recording.one("aws:kms/alias:Alias", "kms-alias").inputs["name"] == (
+        "alias/customer-key"
+    )
+    assert recording.one("aws:s3/bucket:Bucket", "data-bucket").inputs["bucket"] == (
+        "customer-poolside-data"
+    )
+
+
+def test_every_taggable_resource_carries_the_merged_tags() -> None:
+    recording = run_stack({"tags": {"owner": "platform"}, "ecr": {"repositories": ["api"]}})
+    tagged = [r for r in recording.resources if "tags" in r.inputs]
+    assert {r.type for r in tagged} == {
+        "aws:kms/key:Key",
+        "aws:s3/bucket:Bucket",
+        "aws:ecr/repository:Repository",
+    }
+    for resource in tagged:
+        assert resource.inputs["tags"] == {"owner": "platform", "poolside:deployment": "acme"}
+
+
+def test_data_is_retained_on_destroy_by_default_and_per_section_on_request() -> None:
+    data_types = ("aws:kms/", "aws:s3/", "aws:ecr/")
+    default = run_stack({"ecr": {"repositories": ["api"]}})
+    data = [r for r in default.resources if r.type.startswith(data_types)]
+    assert len(data) == 11
+    assert all(r.retain_on_delete for r in data)
+
+    released = run_stack(
+        {
+            "ecr": {"repositories": ["api"], "retainOnDelete": False},
+            "bucket": {"retainOnDelete": False},
+        }
+    )
+    retained = {r.type.split("/")[0] for r in released.resources if r.retain_on_delete}
+    assert retained == {"aws:kms"}
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_stack_outputs(partition: str) -> None:
+    recording = run_stack({"ecr": {"repositories": ["api"]}}, partition=partition)
+    region = REGIONS[partition]
+    outputs = recording.stack_outputs
+    key_arn = recording.one("aws:kms/key:Key", "kms-key").outputs["arn"]
+    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    assert outputs == {
+        "accountId": ACCOUNT_ID,
+        "region": region,
+        "partition": partition,
+        "bucketName": f"poolside-acme-{ACCOUNT_ID}",
+        "bucketArn": f"arn:{partition}:s3:::poolside-acme-{ACCOUNT_ID}",
+        "kmsKeyArn": key_arn,
+        "kmsKeyAlias": "alias/poolside-acme",
+        "ecrRepositoryNames": {"api": "poolside-acme/api"},
+        "ecrRepositoryArns": {
+            "api": f"arn:{partition}:ecr:{region}:{ACCOUNT_ID}:repository/poolside-acme/api"
+        },
+        "ecrRepositoryUrls": {"api": f"{ACCOUNT_ID}.dkr.ecr.{region}.{suffix}/poolside-acme/api"},
+    }
+    assert key_arn.startswith(f"arn:{partition}:kms:{region}:{ACCOUNT_ID}:key/")
+
+
+@pytest.mark.parametrize("partition", ["aws-us-gov", "aws-cn"])
+def test_no_commercial_arn_leaks_into_other_partitions(partition: str) -> None:
+    recording = run_stack({"ecr": {"repositories": ["api"]}}, partition=partition)
+    text = json.dumps([r.inputs for r in recording.resources]) + json.dumps(recording.stack_outputs)
+    assert "arn:aws:" not in text
+    assert f"arn:{partition}:" in text
+
+
+def test_invalid_config_registers_nothing_and_raises_one_line_per_problem() -> None:
+    with pytest.raises(StackConfigError) as caught:
+        run_stack({"deploymentName": "Acme_Prod", "kms": {"deletionWindowInDays": 3}})
+    assert caught.value.problems == [
+        'poolside:deploymentName: must be a lowercase DNS label of 3-32 characters (got "Acme_Prod")',
+        "poolside:kms.deletionWindowInDays: must be 7-30 days (got 3)",
+    ]
+
+
+def test_invalid_config_leaves_only_the_stack_registered() -> None:
+    from offline_preview.engine import Recording, RecordingMonitor
+
+    recorded: list[Recording] = []
+    original = RecordingMonitor.__init__
+
+    def capture(self: RecordingMonitor, mocks: object, recording: Recording) -> None:
+        recorded.append(recording)
+        original(self, mocks, recording)  # type: ignore[arg-type]
+
+    RecordingMonitor.__init__ = capture  # type: ignore[method-assign]
+    try:
+        with pytest.raises(StackConfigError):
+            run_stack({"ecr": {"repositories": ["Bad Name"]}})
+    finally:
+        RecordingMonitor.__init__ = original  # type: ignore[method-assign]
+    [recording] = recorded
+    assert [r.type for r in recording.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_the_environment_is_looked_up_once() -> None:
+    from offline_preview.engine import run_program
+    from offline_preview.mocks import PoolsideMocks
+    from tests.harness import engine_config, environment
+
+    mocks = PoolsideMocks(environment("aws"))
+    run_program(engine_config({"deploymentName": "acme"}, "us-east-1"), mocks, stack="test")
+    assert sorted(call.token for call in mocks.calls) == [
+        "aws:index/getCallerIdentity:getCallerIdentity",
+        "aws:index/getPartition:getPartition",
+        "aws:index/getRegion:getRegion",
+    ]
+
+
+def test_program_code_never_writes_a_literal_partition() -> None:
+    files = subprocess.run(
+        ["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    program = [f for f in files if not f.startswith("tests/")] or [
+        str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py") if "tests" not in p.parts
+    ]
+    offenders = [
+        f"{name}:{number}"
+        for name in program
+        if (ROOT / name).exists()
+        for number, line in enumerate((ROOT / name).read_text().splitlines(), 1)
+        if re.search(r"arn:aws(-us-gov|-cn)?:", line)
+    ]
+    assert offenders == []
+
+
+def test_program_never_reads_the_shared_folder() -> None:
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in ROOT.rglob("*.py")
+        if "venv" not in p.parts and "tests" not in p.parts and "../shared" in p.read_text()
+    ]
+    assert offenders == []
