@@ -5,7 +5,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: preview preview-json test lint typecheck unit clean
+.PHONY: preview preview-json test lint typecheck unit docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ typecheck: $(VENV)/.dev-installed
 
 unit: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest
+
+## make docs: regenerate the README's config reference from stack_config.py
+docs: $(VENV)/.runtime-installed
+	$(BIN)/python -m stack_config --write-readme README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import ipaddress
 import json
 import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import pulumi
 from pydantic import (
@@ -149,7 +150,70 @@ def _tags(tags: dict[str, str]) -> dict[str, str]:
     return tags
 
 
+def _pattern(regex: str, what: str) -> AfterValidator:
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError("must be a CIDR block such as 203.0.113.0/24") from None
+    if network.prefixlen == 0:
+        raise ValueError("must not open the API endpoint to the whole internet")
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+KubernetesName = Annotated[
+    str, _pattern(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", "a Kubernetes name (lowercase DNS label)")
+]
+ServiceAccountName = Annotated[
+    str,
+    _pattern(
+        r"[a-z0-9*]([a-z0-9.*-]{0,251}[a-z0-9*])?",
+        "a Kubernetes service account name (a `*` allows a pattern)",
+    ),
+]
+VpcId = Annotated[str, _pattern(r"vpc-[0-9a-f]{8,17}", "a VPC id such as vpc-0123456789abcdef0")]
+SubnetId = Annotated[
+    str, _pattern(r"subnet-[0-9a-f]{8,17}", "a subnet id such as subnet-0123456789abcdef0")
+]
+AmiId = Annotated[str, _pattern(r"ami-[0-9a-f]{8,17}", "an AMI id such as ami-0123456789abcdef0")]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+ClusterName = Annotated[
+    str, _pattern(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}", "an EKS cluster name (1-100 characters)")
+]
+OidcProviderArn = Annotated[
+    str,
+    _pattern(
+        r"arn:aws(-us-gov|-cn)?:iam::\d{12}:oidc-provider/.+",
+        "the ARN of an IAM OIDC provider (arn:<partition>:iam::<account>:oidc-provider/<issuer>)",
+    ),
+]
+TableName = Annotated[
+    str, _pattern(r"[A-Za-z0-9_.-]{3,255}", "a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)")
+]
+InstanceType = Annotated[
+    str, _pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type such as m6i.large")
+]
+BedrockModelId = Annotated[
+    str,
+    _pattern(
+        r"[a-z0-9-]+\.[A-Za-z0-9.:_-]+",
+        "a Bedrock model id such as anthropic.claude-sonnet-4-20250514-v1:0",
+    ),
+]
+AwsRegion = Annotated[
+    str, _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region such as us-east-1")
+]
 
 
 def _empty_is_unset(value: Any) -> Any:
@@ -224,6 +288,221 @@ class EcrConfig(Section):
     )
 
 
+class TaintConfig(Section):
+    key: str = Field(description="Taint key.")
+    value: str = Field("", description="Taint value.")
+    effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] = Field(
+        description="`NO_SCHEDULE`, `NO_EXECUTE` or `PREFER_NO_SCHEDULE`."
+    )
+
+
+class NodeGroupConfig(Section):
+    name: KubernetesName = Field(description="Node group name (suffix of `<deploymentPrefix>-`).")
+    instance_types: list[InstanceType] = Field(
+        default_factory=lambda: ["m6i.xlarge"], min_length=1, description="EC2 instance types."
+    )
+    min_size: Annotated[int, _between(0, 450, "nodes")] = Field(1, description="Minimum nodes.")
+    desired_size: Annotated[int, _between(0, 450, "nodes")] = Field(
+        2, description="Desired nodes at creation."
+    )
+    max_size: Annotated[int, _between(1, 450, "nodes")] = Field(3, description="Maximum nodes.")
+    disk_size_gib: Annotated[int, _between(20, 16384, "GiB")] = Field(
+        100, description="Root volume size in GiB."
+    )
+    gpu: bool = Field(False, description="GPU nodes: the NVIDIA AMI type (`AL2023_x86_64_NVIDIA`).")
+    labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes node labels.")
+    taints: list[TaintConfig] = Field(default_factory=list, description="Kubernetes taints.")
+
+    @model_validator(mode="after")
+    def _sizes_ordered(self) -> NodeGroupConfig:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise CrossFieldError(
+                [
+                    (
+                        "desiredSize",
+                        f"must lie between minSize ({self.min_size}) and maxSize "
+                        f"({self.max_size}) (got {self.desired_size})",
+                    )
+                ]
+            )
+        return self
+
+
+LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+DEFAULT_LOG_TYPES: tuple[LogType, ...] = ("api", "audit", "authenticator")
+
+
+class ClusterConfig(Section):
+    existing_cluster_name: ClusterName | None = Field(
+        None,
+        description="Use this existing EKS cluster (looked up, not created). Default: create one.",
+    )
+    existing_oidc_provider_arn: OidcProviderArn | None = Field(
+        None,
+        description="Reuse this IAM OIDC provider of the existing cluster's issuer.",
+    )
+    kubernetes_version: Annotated[str, _pattern(r"1\.\d{2}", "a version such as 1.34")] = Field(
+        "1.34", description="Kubernetes version of a created cluster."
+    )
+    vpc_id: VpcId | None = Field(None, description="VPC of a created cluster. Required to create.")
+    private_subnet_ids: list[SubnetId] = Field(
+        default_factory=list,
+        description="Private subnets (two or more, in different AZs) for nodes and the bastion.",
+    )
+    public_subnet_ids: list[SubnetId] = Field(
+        default_factory=list, description="Public subnets for internet-facing load balancers."
+    )
+    endpoint_public_access: bool = Field(
+        False, description="Expose the API endpoint publicly (needs `publicAccessCidrs`)."
+    )
+    public_access_cidrs: list[Cidr] = Field(
+        default_factory=list, description="CIDR allowlist of the public API endpoint."
+    )
+    authentication_mode: Literal["API", "API_AND_CONFIG_MAP"] = Field(
+        "API", description="Access-entry authentication mode: `API` or `API_AND_CONFIG_MAP`."
+    )
+    enabled_log_types: list[LogType] = Field(
+        default_factory=lambda: list(DEFAULT_LOG_TYPES),
+        description="Control-plane log types sent to CloudWatch Logs.",
+    )
+    node_groups: list[NodeGroupConfig] = Field(
+        default_factory=list, description="Managed node groups of a created cluster."
+    )
+    create_service_accounts: bool = Field(
+        False,
+        description="Create the annotated Kubernetes ServiceAccounts on the cluster.",
+    )
+
+    @model_validator(mode="after")
+    def _mode_is_consistent(self) -> ClusterConfig:
+        problems: list[tuple[str, str]] = []
+        if self.existing_cluster_name is not None:
+            for key, value in (
+                ("vpcId", self.vpc_id),
+                ("nodeGroups", self.node_groups),
+                ("publicSubnetIds", self.public_subnet_ids),
+                ("publicAccessCidrs", self.public_access_cidrs),
+            ):
+                if value:
+                    problems.append(
+                        (
+                            key,
+                            "only applies to a cluster this stack creates; remove it or "
+                            "poolside:cluster.existingClusterName",
+                        )
+                    )
+        else:
+            if self.existing_oidc_provider_arn is not None:
+                problems.append(
+                    (
+                        "existingOidcProviderArn",
+                        "reuses the provider of an existing cluster; it needs "
+                        "poolside:cluster.existingClusterName (a created cluster gets its own)",
+                    )
+                )
+            if self.vpc_id is None:
+                problems.append(("vpcId", "required to create a cluster"))
+            if len(self.private_subnet_ids) < 2:
+                problems.append(
+                    ("privateSubnetIds", "needs at least two subnets to create a cluster")
+                )
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            problems.append(
+                (
+                    "publicAccessCidrs",
+                    "required when poolside:cluster.endpointPublicAccess is true",
+                )
+            )
+        if self.public_access_cidrs and not self.endpoint_public_access:
+            problems.append(
+                (
+                    "publicAccessCidrs",
+                    "only applies when poolside:cluster.endpointPublicAccess is true",
+                )
+            )
+        names = [group.name for group in self.node_groups]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            problems.append(("nodeGroups", f"repeats node group names: {', '.join(repeated)}"))
+        if problems:
+            raise CrossFieldError(problems)
+        return self
+
+
+class PodRoleConfig(Section):
+    namespace: KubernetesName = Field(
+        "poolside", description="Namespace of the Poolside service accounts."
+    )
+    service_accounts: Annotated[list[ServiceAccountName], AfterValidator(_unique)] = Field(
+        default_factory=lambda: ["poolside"],
+        min_length=1,
+        description="Service accounts that assume the pod role (`*` makes a pattern).",
+    )
+
+
+class LoadBalancerControllerConfig(Section):
+    enabled: bool = Field(True, description="Create the AWS Load Balancer Controller role.")
+    namespace: KubernetesName = Field("kube-system", description="Namespace of the controller.")
+    service_account: ServiceAccountName = Field(
+        "aws-load-balancer-controller", description="Service account of the controller."
+    )
+
+
+class InferenceProfileConfig(Section):
+    id: Annotated[
+        str,
+        _pattern(
+            r"(us|eu|apac|us-gov|jp|au|ca|global)\.[a-z0-9-]+\.[A-Za-z0-9.:_-]+",
+            "a system-defined inference profile id "
+            "such as us.anthropic.claude-sonnet-4-20250514-v1:0",
+        ),
+    ] = Field(description="Inference profile id.")
+    regions: Annotated[list[AwsRegion], AfterValidator(_unique)] = Field(
+        min_length=1,
+        description="Every region the profile routes to (Bedrock checks the model there too).",
+    )
+
+
+class BedrockConfig(Section):
+    enabled: bool = Field(
+        True,
+        description="Grant Bedrock use (policies 4-6) and create the customization role.",
+    )
+    models: Annotated[list[BedrockModelId], AfterValidator(_unique)] = Field(
+        default_factory=list,
+        description="Foundation model ids the pod may invoke. Empty: every foundation model.",
+    )
+    inference_profiles: list[InferenceProfileConfig] = Field(
+        default_factory=list, description="Cross-region inference profiles the pod may invoke."
+    )
+    customization_base_models: Annotated[list[BedrockModelId], AfterValidator(_unique)] = Field(
+        default_factory=list,
+        description="Foundation models customization jobs may start from. Empty: any.",
+    )
+
+
+class BastionConfig(Section):
+    enabled: bool = Field(True, description="Create the bastion role, profile and instance.")
+    instance_type: InstanceType = Field("t3.medium", description="Bastion instance type.")
+    subnet_id: SubnetId | None = Field(
+        None, description="Bastion subnet. Default: the first of `cluster.privateSubnetIds`."
+    )
+    ami_id: AmiId | None = Field(
+        None,
+        description="Bastion AMI. Default: the latest Amazon Linux 2023 (public SSM parameter).",
+    )
+    install_tools: bool = Field(
+        True, description="User data installs kubectl and helm on first boot."
+    )
+    existing_lock_table_name: TableName | None = Field(
+        None,
+        description="Use this state-lock table instead of creating `<prefix>-terraform-locks`.",
+    )
+    root_volume_size_gib: Annotated[int, _between(8, 1024, "GiB")] = Field(
+        30, description="Root volume size in GiB (encrypted with the deployment's key)."
+    )
+
+
 class StackConfig(Section):
     deployment_name: DnsLabel = Field(
         description="Name of this deployment: a lowercase DNS label of 3-32 characters. Required.",
@@ -250,21 +529,54 @@ class StackConfig(Section):
     ecr: EcrConfig = Field(
         default_factory=lambda: EcrConfig.model_validate({}), description="The ECR repositories."
     )
+    cluster: ClusterConfig = Field(description="The EKS cluster: created, or an existing one.")
+    pod_role: PodRoleConfig = Field(
+        default_factory=lambda: PodRoleConfig.model_validate({}),
+        description="The Poolside pod role (IRSA) and its service accounts.",
+    )
+    load_balancer_controller: LoadBalancerControllerConfig = Field(
+        default_factory=lambda: LoadBalancerControllerConfig.model_validate({}),
+        description="The AWS Load Balancer Controller role (IRSA).",
+    )
+    bedrock: BedrockConfig = Field(
+        default_factory=lambda: BedrockConfig.model_validate({}),
+        description="Amazon Bedrock use by the pods.",
+    )
+    bastion: BastionConfig = Field(
+        default_factory=lambda: BastionConfig.model_validate({}),
+        description="The bastion host (SSM Session Manager only).",
+    )
 
     @model_validator(mode="after")
-    def _default_prefix_fits(self) -> StackConfig:
+    def _sections_agree(self) -> StackConfig:
+        problems: list[tuple[str, str]] = []
         if self.deployment_prefix is None and len(self.prefix) > MAX_PREFIX_LENGTH:
-            raise CrossFieldError(
-                [
-                    (
-                        "deploymentName",
-                        f"the default deploymentPrefix {self.prefix!r} is {len(self.prefix)} "
-                        f"characters, more than the {MAX_PREFIX_LENGTH} IAM role names leave room "
-                        "for: shorten the name or set poolside:deploymentPrefix",
-                    )
-                ]
+            problems.append(
+                (
+                    "deploymentName",
+                    f"the default deploymentPrefix {self.prefix!r} is {len(self.prefix)} "
+                    f"characters, more than the {MAX_PREFIX_LENGTH} IAM role names leave room "
+                    "for: shorten the name or set poolside:deploymentPrefix",
+                )
             )
+        if self.bastion.enabled and self.bastion_subnet_id is None:
+            problems.append(
+                (
+                    "bastion.subnetId",
+                    "required when poolside:cluster.privateSubnetIds is empty "
+                    "(an existing cluster): name the bastion's private subnet",
+                )
+            )
+        if problems:
+            raise CrossFieldError(problems)
         return self
+
+    @property
+    def bastion_subnet_id(self) -> str | None:
+        """The bastion's subnet: the configured one, else the cluster's first private subnet."""
+        if self.bastion.subnet_id is not None:
+            return self.bastion.subnet_id
+        return self.cluster.private_subnet_ids[0] if self.cluster.private_subnet_ids else None
 
     @property
     def prefix(self) -> str:
@@ -302,15 +614,28 @@ def _key_path(loc: Iterable[str | int]) -> str:
     return path
 
 
+def _section_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of a section field, or of the items of a list-of-sections field."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is list:
+        (item,) = get_args(annotation)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return item
+    return None
+
+
 def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
     model: type[BaseModel] = StackConfig
     for part in loc:
+        if isinstance(part, int):
+            continue  # an index into a list of sections: same model as the list's items
         fields = {f.alias: f for f in model.model_fields.values()}
-        field = fields.get(str(part))
-        annotation = field.annotation if field else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        field = fields.get(part)
+        nested = _section_model(field.annotation) if field else None
+        if nested is None:
             return None
-        model = annotation
+        model = nested
     return model
 
 
@@ -340,7 +665,9 @@ def format_errors(error: ValidationError) -> list[str]:
             loc = loc[:-1]
         cause = err.get("ctx", {}).get("error")
         if isinstance(cause, CrossFieldError):
-            lines.extend(f"{_key_path((*loc, key))}: {msg}" for key, msg in cause.problems)
+            lines.extend(
+                f"{_key_path((*loc, *key.split('.')))}: {msg}" for key, msg in cause.problems
+            )
             continue
         kind = err["type"]
         if kind == "missing":
@@ -408,6 +735,8 @@ def _type_name(annotation: Any) -> str:
     text = str(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "object"
+    if _section_model(annotation) is not None:
+        return "list of objects"
     if isinstance(annotation, type):
         return {"str": "string", "int": "integer", "bool": "boolean", "dict": "map"}.get(
             annotation.__name__, annotation.__name__
@@ -454,8 +783,10 @@ def reference_rows(
                 field.description or "",
             )
         )
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            rows.extend(reference_rows(annotation, prefix=f"{key}."))
+        nested = _section_model(annotation)
+        if nested is not None:
+            separator = "." if nested is annotation else "[]."
+            rows.extend(reference_rows(nested, prefix=f"{key}{separator}"))
     return rows
 
 
@@ -465,9 +796,27 @@ def reference_markdown() -> str:
     return "\n".join(lines)
 
 
+README_MARKERS = ("<!-- config-reference:start -->", "<!-- config-reference:end -->")
+
+
+def write_reference(readme: str) -> None:
+    """Replace the README's config reference (between its markers) with the generated one."""
+    with open(readme, encoding="utf-8") as handle:
+        text = handle.read()
+    start, end = README_MARKERS
+    before, _, rest = text.partition(start)
+    _, _, after = rest.partition(end)
+    with open(readme, "w", encoding="utf-8") as handle:
+        handle.write(f"{before}{start}\n{reference_markdown()}\n{end}{after}")
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--markdown"]:
         print(reference_markdown())
+    elif sys.argv[1:2] == ["--write-readme"] and len(sys.argv) == 3:
+        write_reference(sys.argv[2])
     else:
-        print("usage: python -m stack_config --markdown", file=sys.stderr)
+        print(
+            "usage: python -m stack_config --markdown | --write-readme README.md", file=sys.stderr
+        )
         sys.exit(os.EX_USAGE)

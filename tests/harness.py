@@ -16,6 +16,17 @@ REGIONS = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-nort
 PARTITIONS = tuple(REGIONS)
 
 
+# A created cluster in a VPC with three private subnets: the smallest valid `poolside:cluster`.
+CLUSTER: dict[str, Any] = {
+    "vpcId": "vpc-0123456789abcdef0",
+    "privateSubnetIds": [
+        "subnet-0000000000000000a",
+        "subnet-0000000000000000b",
+        "subnet-0000000000000000c",
+    ],
+}
+
+
 def environment(partition: str = "aws") -> AwsEnvironment:
     return AwsEnvironment(partition, REGIONS[partition], ACCOUNT_ID, DNS_SUFFIXES[partition])
 
@@ -44,7 +55,7 @@ def run_stack(
 ) -> Recording:
     """Run the whole program (or `program`) with deployment `acme` plus `poolside` keys."""
     env = environment(partition)
-    keys = {"deploymentName": "acme", **(poolside or {})}
+    keys = {"deploymentName": "acme", "cluster": CLUSTER, **(poolside or {})}
     config = engine_config(keys, env.region)
     if program is None:
         return run_program(config, PoolsideMocks(env), stack="test")

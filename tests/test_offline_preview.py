@@ -117,6 +117,7 @@ def test_invalid_stack_exits_2_with_one_line_per_problem(tmp_path: Path) -> None
     assert result.stderr.splitlines() == [
         'poolside:deploymentName: must be a lowercase DNS label of 3-32 characters (got "Acme_Prod")',
         "poolside:kms.deletionWindowInDays: must be 7-30 days (got 3)",
+        "poolside:cluster: required",
         "poolside:ecrr: unknown key; did you mean poolside:ecr?",
     ]
     assert "Traceback" not in result.stderr
@@ -124,7 +125,10 @@ def test_invalid_stack_exits_2_with_one_line_per_problem(tmp_path: Path) -> None
 
 def test_missing_region_and_bad_account_are_reported(tmp_path: Path) -> None:
     stack = tmp_path / "Pulumi.noregion.yaml"
-    stack.write_text("config:\n  poolside:deploymentName: acme\n")
+    stack.write_text(
+        "config:\n  poolside:deploymentName: acme\n"
+        "  poolside:cluster: {existingClusterName: acme, privateSubnetIds: [subnet-0123456789abcdef0]}\n"
+    )
     result = preview("--config-file", str(stack), "--account-id", "12")
     assert result.returncode == 2
     assert result.stdout == ""

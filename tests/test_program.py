@@ -155,10 +155,11 @@ def test_invalid_config_leaves_only_the_stack_registered() -> None:
 def test_the_environment_is_looked_up_once() -> None:
     from offline_preview.engine import run_program
     from offline_preview.mocks import PoolsideMocks
-    from tests.harness import engine_config, environment
+    from tests.harness import CLUSTER, engine_config, environment
 
     mocks = PoolsideMocks(environment("aws"))
-    run_program(engine_config({"deploymentName": "acme"}, "us-east-1"), mocks, stack="test")
+    config = engine_config({"deploymentName": "acme", "cluster": CLUSTER}, "us-east-1")
+    run_program(config, mocks, stack="test")
     assert sorted(call.token for call in mocks.calls) == [
         "aws:index/getCallerIdentity:getCallerIdentity",
         "aws:index/getPartition:getPartition",

@@ -16,18 +16,28 @@ from stack_config import (
     parse_stack_config,
     reference_markdown,
 )
+from tests.harness import CLUSTER
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def with_cluster(raw: dict[str, Any]) -> dict[str, Any]:
+    """`raw` plus the smallest valid cluster section, unless it names its own."""
+    return {"cluster": CLUSTER, **raw}
+
+
+def parse(raw: dict[str, Any]) -> StackConfig:
+    return parse_stack_config(with_cluster(raw))
+
+
 def problems(raw: dict[str, Any]) -> list[str]:
     with pytest.raises(StackConfigError) as caught:
-        parse_stack_config(raw)
+        parse_stack_config(with_cluster(raw))
     return caught.value.problems
 
 
 def test_minimal_config_takes_documented_defaults() -> None:
-    config = parse_stack_config({"deploymentName": "acme"})
+    config = parse({"deploymentName": "acme"})
     assert config.prefix == "poolside-acme"
     assert config.ecr_namespace == "poolside-acme"
     assert config.kms.deletion_window_in_days == 30
@@ -44,7 +54,7 @@ def test_minimal_config_takes_documented_defaults() -> None:
 
 
 def test_values_arrive_as_engine_strings_and_json_objects() -> None:
-    config = parse_stack_config(
+    config = parse(
         {
             "deploymentName": "acme",
             "deploymentPrefix": "ps-acme",
@@ -63,9 +73,7 @@ def test_values_arrive_as_engine_strings_and_json_objects() -> None:
 
 
 def test_empty_prefix_from_the_project_default_means_the_default_prefix() -> None:
-    assert parse_stack_config({"deploymentName": "acme", "deploymentPrefix": ""}).prefix == (
-        "poolside-acme"
-    )
+    assert parse({"deploymentName": "acme", "deploymentPrefix": ""}).prefix == ("poolside-acme")
 
 
 def test_the_issue_example_message() -> None:
@@ -82,7 +90,7 @@ def test_deployment_name_must_be_a_dns_label(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["abc", "a" * 26, "acme-prod-2", "0acme"])
 def test_valid_deployment_names(name: str) -> None:
-    assert parse_stack_config({"deploymentName": name}).deployment_name == name
+    assert parse({"deploymentName": name}).deployment_name == name
 
 
 def test_missing_deployment_name_is_required() -> None:
@@ -94,13 +102,13 @@ def test_default_prefix_too_long_for_iam_names_names_both_keys() -> None:
     [line] = problems({"deploymentName": name})
     assert line.startswith("poolside:deploymentName: the default deploymentPrefix")
     assert "poolside:deploymentPrefix" in line
-    assert parse_stack_config({"deploymentName": name, "deploymentPrefix": "ps-a"}).prefix == "ps-a"
+    assert parse({"deploymentName": name, "deploymentPrefix": "ps-a"}).prefix == "ps-a"
 
 
 def test_prefix_length_leaves_room_for_the_longest_role_name() -> None:
     assert 64 - len("-aws-load-balancer-controller") == MAX_PREFIX_LENGTH
     ok = "p" * MAX_PREFIX_LENGTH
-    assert parse_stack_config({"deploymentName": "acme", "deploymentPrefix": ok}).prefix == ok
+    assert parse({"deploymentName": "acme", "deploymentPrefix": ok}).prefix == ok
     [line] = problems({"deploymentName": "acme", "deploymentPrefix": ok + "p"})
     assert line.startswith("poolside:deploymentPrefix: must be 3-35 lowercase")
 
@@ -144,7 +152,7 @@ def test_all_problems_are_reported_at_once() -> None:
 
 @pytest.mark.parametrize("days", [7, 30])
 def test_deletion_window_bounds_are_inclusive(days: int) -> None:
-    config = parse_stack_config({"deploymentName": "acme", "kms": {"deletionWindowInDays": days}})
+    config = parse({"deploymentName": "acme", "kms": {"deletionWindowInDays": days}})
     assert config.kms.deletion_window_in_days == days
 
 
@@ -179,7 +187,7 @@ def test_repository_names_must_be_unique_and_valid() -> None:
     assert problems({"deploymentName": "acme", "ecr": {"repositories": ["api", "api", "web"]}}) == [
         'poolside:ecr.repositories: must not repeat names (repeated: api) (got ["api", "api", "web"])'
     ]
-    assert parse_stack_config(
+    assert parse(
         {"deploymentName": "acme", "ecr": {"repositories": ["team/api", "web_ui", "x.y-z"]}}
     ).ecr.repositories == ["team/api", "web_ui", "x.y-z"]
 
@@ -206,7 +214,7 @@ def test_sections_must_be_objects() -> None:
 
 
 def test_config_is_immutable() -> None:
-    config = parse_stack_config({"deploymentName": "acme"})
+    config = parse({"deploymentName": "acme"})
     with pytest.raises(ValueError, match="frozen"):
         config.deployment_name = "other"
 
@@ -220,7 +228,7 @@ def test_project_file_declares_every_top_level_key_with_the_model_description() 
         assert declared[key]["description"] == field.description, key
         assert "type" in declared[key], key
     # Only the required key may go without a default: the engine refuses a stack without it.
-    assert [k for k, d in declared.items() if "default" not in d] == ["deploymentName"]
+    assert [k for k, d in declared.items() if "default" not in d] == ["deploymentName", "cluster"]
 
 
 def test_readme_config_reference_is_the_generated_one() -> None:
@@ -232,5 +240,218 @@ def test_example_stacks_are_valid() -> None:
     for path in sorted(ROOT.glob("Pulumi.*.yaml")):
         config = yaml.safe_load(path.read_text())["config"]
         raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("poolside:")}
-        assert parse_stack_config(raw).deployment_name, path.name
+        assert parse(raw).deployment_name, path.name
         assert re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", config["aws:region"]), path.name
+
+
+# -- cluster, roles, bedrock and bastion sections ---------------------------------------------
+
+
+def test_cluster_section_is_required() -> None:
+    with pytest.raises(StackConfigError) as caught:
+        parse_stack_config({"deploymentName": "acme"})
+    assert caught.value.problems == ["poolside:cluster: required"]
+
+
+def test_created_cluster_defaults() -> None:
+    config = parse({"deploymentName": "acme"})
+    cluster = config.cluster
+    assert cluster.existing_cluster_name is None
+    assert cluster.kubernetes_version == "1.34"
+    assert cluster.endpoint_public_access is False
+    assert cluster.authentication_mode == "API"
+    assert cluster.enabled_log_types == ["api", "audit", "authenticator"]
+    assert cluster.create_service_accounts is False
+    assert config.pod_role.namespace == "poolside"
+    assert config.pod_role.service_accounts == ["poolside"]
+    assert config.load_balancer_controller.enabled is True
+    assert config.load_balancer_controller.namespace == "kube-system"
+    assert config.load_balancer_controller.service_account == "aws-load-balancer-controller"
+    assert config.bedrock.enabled is True
+    assert config.bedrock.models == []
+    assert config.bastion.enabled is True
+    assert config.bastion_subnet_id == CLUSTER["privateSubnetIds"][0]
+
+
+def test_creating_a_cluster_needs_a_vpc_and_two_private_subnets() -> None:
+    assert problems({"deploymentName": "acme", "cluster": {"privateSubnetIds": []}}) == [
+        "poolside:cluster.vpcId: required to create a cluster",
+        "poolside:cluster.privateSubnetIds: needs at least two subnets to create a cluster",
+    ]
+
+
+def test_existing_cluster_refuses_settings_of_a_created_one_naming_both_keys() -> None:
+    lines = problems(
+        {
+            "deploymentName": "acme",
+            "cluster": {
+                "existingClusterName": "customer-eks",
+                "vpcId": "vpc-0123456789abcdef0",
+                "nodeGroups": [{"name": "system"}],
+            },
+            "bastion": {"subnetId": "subnet-0123456789abcdef0"},
+        }
+    )
+    assert lines == [
+        "poolside:cluster.vpcId: only applies to a cluster this stack creates; remove it or poolside:cluster.existingClusterName",
+        "poolside:cluster.nodeGroups: only applies to a cluster this stack creates; remove it or poolside:cluster.existingClusterName",
+    ]
+
+
+def test_existing_provider_needs_an_existing_cluster() -> None:
+    arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
+    [line] = problems(
+        {"deploymentName": "acme", "cluster": {**CLUSTER, "existingOidcProviderArn": arn}}
+    )
+    assert line.startswith("poolside:cluster.existingOidcProviderArn: reuses the provider")
+    config = parse(
+        {
+            "deploymentName": "acme",
+            "cluster": {"existingClusterName": "eks", "existingOidcProviderArn": arn},
+            "bastion": {"subnetId": "subnet-0123456789abcdef0"},
+        }
+    )
+    assert config.cluster.existing_oidc_provider_arn == arn
+
+
+def test_existing_cluster_without_subnets_needs_the_bastion_subnet() -> None:
+    assert problems({"deploymentName": "acme", "cluster": {"existingClusterName": "eks"}}) == [
+        "poolside:bastion.subnetId: required when poolside:cluster.privateSubnetIds is empty (an existing cluster): name the bastion's private subnet"
+    ]
+    no_bastion = parse(
+        {
+            "deploymentName": "acme",
+            "cluster": {"existingClusterName": "eks"},
+            "bastion": {"enabled": False},
+        }
+    )
+    assert no_bastion.bastion_subnet_id is None
+
+
+def test_public_endpoint_needs_an_allowlist_without_the_whole_internet() -> None:
+    assert problems(
+        {"deploymentName": "acme", "cluster": {**CLUSTER, "endpointPublicAccess": True}}
+    ) == [
+        "poolside:cluster.publicAccessCidrs: required when poolside:cluster.endpointPublicAccess is true"
+    ]
+    [line] = problems(
+        {
+            "deploymentName": "acme",
+            "cluster": {
+                **CLUSTER,
+                "endpointPublicAccess": True,
+                "publicAccessCidrs": ["0.0.0.0/0"],
+            },
+        }
+    )
+    assert line == (
+        "poolside:cluster.publicAccessCidrs[0]: must not open the API endpoint to the whole "
+        'internet (got "0.0.0.0/0")'
+    )
+    ok = parse(
+        {
+            "deploymentName": "acme",
+            "cluster": {
+                **CLUSTER,
+                "endpointPublicAccess": True,
+                "publicAccessCidrs": ["203.0.113.0/24"],
+            },
+        }
+    )
+    assert ok.cluster.public_access_cidrs == ["203.0.113.0/24"]
+
+
+def test_node_group_rules() -> None:
+    lines = problems(
+        {
+            "deploymentName": "acme",
+            "cluster": {
+                **CLUSTER,
+                "nodeGroups": [
+                    {"name": "gpu", "minSize": 3, "desiredSize": 1, "maxSize": 4},
+                    {"name": "gpu"},
+                    {"name": "Bad_Name", "taints": [{"key": "k", "effect": "NoSchedule"}]},
+                ],
+            },
+        }
+    )
+    assert lines == [
+        "poolside:cluster.nodeGroups[0].desiredSize: must lie between minSize (3) and maxSize (4) (got 1)",
+        'poolside:cluster.nodeGroups[2].name: must be a Kubernetes name (lowercase DNS label) (got "Bad_Name")',
+        "poolside:cluster.nodeGroups[2].taints[0].effect: must be 'NO_SCHEDULE', 'NO_EXECUTE' or 'PREFER_NO_SCHEDULE' (got \"NoSchedule\")",
+    ]
+
+
+def test_unknown_key_inside_a_list_of_sections_gets_a_suggestion() -> None:
+    [line] = problems(
+        {
+            "deploymentName": "acme",
+            "cluster": {**CLUSTER, "nodeGroups": [{"name": "a", "instanceType": "x"}]},
+        }
+    )
+    assert line == (
+        "poolside:cluster.nodeGroups[0].instanceType: unknown key; "
+        "did you mean poolside:cluster.nodeGroups[0].instanceTypes?"
+    )
+
+
+def test_repeated_node_group_names_are_refused() -> None:
+    assert problems(
+        {
+            "deploymentName": "acme",
+            "cluster": {**CLUSTER, "nodeGroups": [{"name": "a"}, {"name": "a"}]},
+        }
+    ) == ["poolside:cluster.nodeGroups: repeats node group names: a"]
+
+
+def test_bedrock_inference_profiles_name_their_regions() -> None:
+    config = parse(
+        {
+            "deploymentName": "acme",
+            "bedrock": {
+                "models": ["anthropic.claude-sonnet-4-20250514-v1:0"],
+                "inferenceProfiles": [
+                    {
+                        "id": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+                        "regions": ["us-east-1", "us-west-2"],
+                    }
+                ],
+            },
+        }
+    )
+    assert config.bedrock.inference_profiles[0].regions == ["us-east-1", "us-west-2"]
+    lines = problems(
+        {
+            "deploymentName": "acme",
+            "bedrock": {"inferenceProfiles": [{"id": "anthropic.x", "regions": []}]},
+        }
+    )
+    assert [line.split(": ")[0] for line in lines] == [
+        "poolside:bedrock.inferenceProfiles[0].id",
+        "poolside:bedrock.inferenceProfiles[0].regions",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("section", "fragment"),
+    [
+        ({"podRole": {"serviceAccounts": []}}, "poolside:podRole.serviceAccounts: "),
+        (
+            {"podRole": {"namespace": "Bad"}},
+            "poolside:podRole.namespace: must be a Kubernetes name",
+        ),
+        (
+            {"bastion": {"instanceType": "big"}},
+            "poolside:bastion.instanceType: must be an EC2 instance type",
+        ),
+        ({"bastion": {"amiId": "ami-1"}}, "poolside:bastion.amiId: must be an AMI id"),
+        (
+            {"bastion": {"existingLockTableName": "x"}},
+            "poolside:bastion.existingLockTableName: must be a DynamoDB table name",
+        ),
+        ({"cluster": {**CLUSTER, "vpcId": "vpc-xyz"}}, "poolside:cluster.vpcId: must be a VPC id"),
+    ],
+)
+def test_section_value_rules(section: dict[str, Any], fragment: str) -> None:
+    [line] = problems({"deploymentName": "acme", **section})
+    assert line.startswith(fragment)
