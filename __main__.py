@@ -5,7 +5,19 @@ import pulumi
 from aws_environment import AwsEnvironment
 from components.bucket import Bucket, BucketArgs
 from components.ecr_repositories import EcrRepositories, EcrRepositoriesArgs
+from components.eks_cluster import EksCluster, EksClusterArgs
+from components.iam_role import IamRole, IamRoleArgs
+from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.kms_key import KmsKey, KmsKeyArgs
+from components.oidc_provider import OidcProvider, OidcProviderArgs
+from components.service_accounts import ServiceAccounts, ServiceAccountsArgs
+from policies import eks_pod_role
+from policies.aws_load_balancer_controller import load_balancer_controller_policy
+from policies.bedrock_customization_role import (
+    bedrock_customization_service_policy,
+    bedrock_customization_trust_policy,
+)
+from policies.documents import render
 from stack_config import load_stack_config
 
 config = load_stack_config()  # raises before anything is registered when the config is invalid
@@ -50,6 +62,112 @@ repositories = EcrRepositories(
     ),
 )
 
+cluster = EksCluster(
+    "cluster",
+    EksClusterArgs(
+        env=env,
+        cluster_name=config.cluster.existing_cluster_name or config.prefix,
+        config=config.cluster,
+        kms_key_arn=key.arn,
+        role_name_prefix=config.prefix,
+        tags=tags,
+    ),
+)
+
+oidc = OidcProvider(
+    "oidc",
+    OidcProviderArgs(
+        issuer_url=cluster.oidc_issuer_url,
+        existing_provider_arn=config.cluster.existing_oidc_provider_arn,
+        tags=tags,
+    ),
+)
+
+# The Bedrock customization service role: what bedrock.amazonaws.com may do for a job the pod
+# starts. It exists before the pod role because the pod's PassRole names it.
+customization_role = None
+if config.bedrock.enabled:
+    customization_role = IamRole(
+        "bedrock-customization",
+        IamRoleArgs(
+            role_name=f"{config.prefix}-bedrock-customization-role",
+            trust_policy=render(bedrock_customization_trust_policy(env)),
+            description="Assumed by Amazon Bedrock for this deployment's customization jobs",
+            policy_name_prefix=config.prefix,
+            policies={
+                "bedrock-customization-data-access": bedrock_customization_service_policy(
+                    bucket, key
+                )
+            },
+            tags=tags,
+        ),
+    )
+
+pod_policies = {
+    "pod-s3-access": eks_pod_role.s3_access_policy(bucket),
+    "pod-marketplace-metering": eks_pod_role.aws_marketplace_metering_policy(),
+    "pod-kms-access": eks_pod_role.kms_access_policy(key),
+}
+if customization_role is not None:
+    pod_policies |= {
+        "pod-bedrock-read-only": eks_pod_role.bedrock_read_only_policy(env),
+        "pod-bedrock-model-invocation": eks_pod_role.bedrock_model_invocation_policy(
+            env, config.bedrock
+        ),
+        "pod-bedrock-customization-job": eks_pod_role.bedrock_customization_job_policy(
+            env, customization_role.arn, config.bedrock
+        ),
+    }
+pod_role = IrsaRole(
+    "pod",
+    IrsaRoleArgs(
+        oidc=oidc,
+        service_accounts=[
+            f"{config.pod_role.namespace}:{sa}" for sa in config.pod_role.service_accounts
+        ],
+        role_name=f"{config.prefix}-eks-pod-role",
+        description="Poolside application pods (IRSA)",
+        policy_name_prefix=config.prefix,
+        policies=pod_policies,
+        tags=tags,
+    ),
+)
+
+irsa_roles = [pod_role]
+lbc = config.load_balancer_controller
+if lbc.enabled:
+    irsa_roles.append(
+        IrsaRole(
+            "aws-load-balancer-controller",
+            IrsaRoleArgs(
+                oidc=oidc,
+                service_accounts=[f"{lbc.namespace}:{lbc.service_account}"],
+                role_name=f"{config.prefix}-aws-load-balancer-controller",
+                description="AWS Load Balancer Controller (IRSA)",
+                policy_name_prefix=config.prefix,
+                policies={
+                    "aws-load-balancer-controller": load_balancer_controller_policy(env.partition)
+                },
+                tags=tags,
+            ),
+        )
+    )
+
+annotations = {
+    account: role.arn.apply(lambda arn: f"eks.amazonaws.com/role-arn: {arn}")
+    for role in irsa_roles
+    for account in role.service_accounts
+}
+if config.cluster.create_service_accounts:
+    ServiceAccounts(
+        "service-accounts",
+        ServiceAccountsArgs(
+            kubeconfig=cluster.kubeconfig,
+            roles={account: role.arn for role in irsa_roles for account in role.service_accounts},
+            create_namespaces=[config.pod_role.namespace],
+        ),
+    )
+
 pulumi.export("accountId", env.account_id)
 pulumi.export("region", env.region)
 pulumi.export("partition", env.partition)
@@ -60,3 +178,14 @@ pulumi.export("kmsKeyAlias", key.alias_name)
 pulumi.export("ecrRepositoryNames", repositories.names)
 pulumi.export("ecrRepositoryArns", repositories.arns)
 pulumi.export("ecrRepositoryUrls", repositories.urls)
+pulumi.export("clusterName", cluster.name)
+pulumi.export("clusterEndpoint", cluster.endpoint)
+pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("oidcProviderArn", oidc.arn)
+pulumi.export("oidcIssuerUrl", oidc.issuer_url)
+pulumi.export("podRoleArn", pod_role.arn)
+if customization_role is not None:
+    pulumi.export("bedrockCustomizationRoleArn", customization_role.arn)
+if lbc.enabled:
+    pulumi.export("loadBalancerControllerRoleArn", irsa_roles[1].arn)
+pulumi.export("serviceAccountAnnotations", annotations)

@@ -59,6 +59,10 @@ class AwsEnvironment:
         """An ARN of a global service (IAM) in this account: no region part."""
         return self.arn(service, resource, account=self.account_id)
 
+    def aws_managed_policy_arn(self, policy_name: str) -> str:
+        """An AWS-managed policy: `arn:<partition>:iam::aws:policy/<name>`."""
+        return self.arn("iam", f"policy/{policy_name}", account="aws")
+
     @property
     def account_root_arn(self) -> str:
         return self.global_arn("iam", "root")

@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 PROJECT = "poolside"
+_SIG_KEY = rpc._special_sig_key
+_RESOURCE_SIG = rpc._special_resource_sig
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -64,14 +67,46 @@ class Recording:
         raise KeyError(urn)
 
 
+def _references_as_urns(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(_SIG_KEY) == _RESOURCE_SIG:
+            return value["urn"]
+        return {k: _references_as_urns(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_references_as_urns(v) for v in value]
+    return value
+
+
+def _with_references_as_urns(request: Any) -> Any:
+    if _RESOURCE_SIG not in str(request.object):
+        return request
+    plain = _references_as_urns(json_format.MessageToDict(request.object))
+    copy = type(request)()
+    copy.CopyFrom(request)
+    copy.object.Clear()
+    copy.object.update(plain)
+    return copy
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, plus a record of parents, dependencies and resource options."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks, recording: Recording) -> None:
         super().__init__(mocks)
         self.recording = recording
+        self.registering_urn = ""
+        attach = getattr(mocks, "attach", None)
+        if callable(attach):
+            attach(self)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
+        # A resource passed as an input (a node group's `cluster`) arrives as a reference.
+        # Deserializing it would rehydrate the resource on this worker thread's event loop, so
+        # references are recorded, and handed to the mocks, as the URN they name.
+        request = _with_references_as_urns(request)
+        # Remote components (pulumi-eks) create their children inside the provider; the mocks
+        # report those children through `record_child`, parented to the component being made.
+        self.registering_urn = self.make_urn(request.parent, request.type, request.name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         inputs = rpc.deserialize_properties(request.object)
         is_stack = request.type == "pulumi:pulumi:Stack"
@@ -97,6 +132,26 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             )
         )
         return response
+
+    def record_child(self, urn: str, type_: str, name: str, state: dict[str, Any]) -> None:
+        """A resource a remote component creates: a step of the plan, as the engine shows it."""
+        self.recording.resources.append(
+            RecordedResource(
+                type=type_,
+                name=name,
+                urn=urn,
+                custom=True,
+                parent=self.registering_urn,
+                inputs={k: v for k, v in state.items() if k != "id"},
+                outputs=dict(state),
+                dependencies=[],
+                property_dependencies={},
+                protect=False,
+                retain_on_delete=False,
+                provider="",
+                id=str(state.get("id", "")),
+            )
+        )
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
         if request.urn.split("::")[2] == "pulumi:pulumi:Stack":

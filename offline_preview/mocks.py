@@ -7,15 +7,21 @@ preview reads like the real plan and tests assert on real-looking ARNs.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pulumi
+from pulumi.runtime.mocks import MockMonitor
 
 from aws_environment import AwsEnvironment
 
 MockState = tuple[str, dict[str, Any]]
+
+# How the engine marks a resource reference on the wire (pulumi.runtime.rpc's signature keys).
+RESOURCE_REFERENCE_KEY = "4dabf18193072939515e22adb298388d"
+RESOURCE_REFERENCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 
 
 def _digest(*parts: str, length: int = 8) -> str:
@@ -32,6 +38,7 @@ class PoolsideMocks(pulumi.runtime.Mocks):
     def __init__(self, env: AwsEnvironment) -> None:
         self.env = env
         self.calls: list[pulumi.runtime.MockCallArgs] = []
+        self.monitor: MockMonitor | None = None
         self._resources: dict[str, Callable[[pulumi.runtime.MockResourceArgs], MockState]] = {
             "aws:kms/key:Key": self._kms_key,
             "aws:kms/alias:Alias": self._kms_alias,
@@ -40,9 +47,52 @@ class PoolsideMocks(pulumi.runtime.Mocks):
             "aws:iam/role:Role": self._iam_role,
             "aws:iam/policy:Policy": self._iam_policy,
             "aws:iam/instanceProfile:InstanceProfile": self._iam_instance_profile,
+            "aws:iam/openIdConnectProvider:OpenIdConnectProvider": self._oidc_provider,
+            "eks:index:Cluster": self._eks_cluster,
         }
 
+    def attach(self, monitor: MockMonitor) -> None:
+        """The monitor these mocks answer for: remote components register their children in it."""
+        self.monitor = monitor
+
     # -- helpers -----------------------------------------------------------------------------
+
+    def resource_reference(self, type_: str, name: str, state: dict[str, Any]) -> dict[str, Any]:
+        """A resource created inside a remote component, returned as a resource reference.
+
+        The engine returns resource-typed outputs of a remote component (`eksCluster` of
+        `eks:index:Cluster`) as references, which the SDK rehydrates by asking the monitor for
+        the resource's state: so the resource is registered in the monitor, as a child of the
+        component, and recorded as a step of the plan, as the real preview shows it.
+        """
+        if self.monitor is None:
+            raise RuntimeError("the mocks are not attached to a monitor")
+        parent = str(getattr(self.monitor, "registering_urn", ""))
+        urn = self.monitor.make_urn(parent, type_, name)
+        resource_id = str(state.get("id") or name)
+        self.monitor.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        record_child = getattr(self.monitor, "record_child", None)
+        if callable(record_child):
+            record_child(urn, type_, name, state)
+        return {RESOURCE_REFERENCE_KEY: RESOURCE_REFERENCE_SIG, "urn": urn, "id": resource_id}
+
+    def oidc_issuer(self, cluster_name: str) -> str:
+        """The issuer URL EKS gives a cluster: `https://oidc.eks.<region>.<suffix>/id/<32 hex>`."""
+        cluster_id = _digest(self.env.account_id, cluster_name, length=32).upper()
+        return f"https://oidc.eks.{self.env.region}.{self.env.dns_suffix}/id/{cluster_id}"
+
+    def cluster_state(self, cluster_name: str) -> dict[str, Any]:
+        """What `aws:eks/cluster:Cluster` (and `eks.get_cluster`) report for an active cluster."""
+        endpoint_id = _digest(self.env.account_id, cluster_name, "endpoint", length=32).upper()
+        return {
+            "id": cluster_name,
+            "name": cluster_name,
+            "arn": self.env.regional_arn("eks", f"cluster/{cluster_name}"),
+            "endpoint": (f"https://{endpoint_id}.gr7.{self.env.region}.eks.{self.env.dns_suffix}"),
+            "identities": [{"oidcs": [{"issuer": self.oidc_issuer(cluster_name)}]}],
+            "certificateAuthorities": [{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"}],
+            "status": "ACTIVE",
+        }
 
     def physical_name(self, args: pulumi.runtime.MockResourceArgs, key: str = "name") -> str:
         """The name input if given, else Pulumi's auto-name: logical name plus 7 hex digits."""
@@ -111,6 +161,28 @@ class PoolsideMocks(pulumi.runtime.Mocks):
             "policyId": "ANPA" + _digest(args.name, length=17).upper(),
         }
 
+    def _oidc_provider(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        issuer = str(args.inputs["url"]).removeprefix("https://")
+        arn = self.env.global_arn("iam", f"oidc-provider/{issuer}")
+        return arn, {**args.inputs, "arn": arn}
+
+    def _eks_cluster(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        """pulumi-eks's remote component: the monitor sees only `eks:index:Cluster`."""
+        name = self.physical_name(args)
+        state = self.cluster_state(name)
+        kubeconfig = json.dumps(
+            {"apiVersion": "v1", "kind": "Config", "clusters": [{"name": name}]}
+        )
+        return f"{name}-component", {
+            **args.inputs,
+            "eksCluster": self.resource_reference("aws:eks/cluster:Cluster", name, state),
+            "kubeconfig": json.loads(kubeconfig),
+            "kubeconfigJson": kubeconfig,
+            "oidcIssuer": state["identities"][0]["oidcs"][0]["issuer"].removeprefix("https://"),
+            "clusterSecurityGroupId": "sg-" + _digest(name, "cluster", length=17),
+            "nodeSecurityGroupId": "sg-" + _digest(name, "node", length=17),
+        }
+
     def _iam_instance_profile(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
         name = self.physical_name(args)
         path = args.inputs.get("path") or "/"
@@ -151,4 +223,6 @@ class PoolsideMocks(pulumi.runtime.Mocks):
                 "arn": env.global_arn("sts", "assumed-role/poolside-deployer/offline-preview"),
                 "userId": "AROAOFFLINEPREVIEW:offline-preview",
             }, []
+        if args.token == "aws:eks/getCluster:getCluster":
+            return self.cluster_state(str(args.args["name"])), []
         raise NotImplementedError(f"the offline preview has no mock for invoke {args.token}")

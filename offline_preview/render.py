@@ -130,6 +130,6 @@ def to_text(recording: Recording) -> str:
             lines += _role_section(recording, role)
     lines += ["", "Outputs:"]
     for key, value in sorted(_plain(recording.stack_outputs).items()):
-        lines.append(f"  {key}: {json.dumps(value)}")
+        lines.append(f"  {key}: {json.dumps(value, sort_keys=True)}")
     lines += ["", f"Resources: {len(resources)} to create"]
     return "\n".join(lines)

@@ -90,15 +90,26 @@ def test_govcloud_stack_uses_its_partition_and_a_given_account() -> None:
     assert "arn:aws:" not in result.stdout
 
 
-def test_text_plan_lists_resources_under_their_parents() -> None:
+def test_text_plan_lists_resources_under_their_parents(dev_json: dict[str, Any]) -> None:
     result = preview("--stack", "dev")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "Offline preview of stack 'dev': 19 resources to create"
+    count = len(dev_json["steps"])
+    assert lines[0] == f"Offline preview of stack 'dev': {count} resources to create"
+    assert lines.count("") >= 3
+    assert sum(1 for line in lines if line.lstrip().startswith("+ ")) == count
     assert "  + poolside-dev  pulumi:pulumi:Stack" in lines
     assert "      + kms  poolside:aws:KmsKey" in lines
     assert "          + kms-key  aws:kms/key:Key  [retain on delete]" in lines
     assert '  bucketName: "poolside-dev-123456789012"' in lines
+    assert (
+        "  role poolside-dev-eks-pod-role  (arn:aws:iam::123456789012:role/poolside-dev-eks-pod-role)"
+        in lines
+    )
+    assert "    policy poolside-dev-pod-s3-access:" in lines
+    assert "      s3:ListBucket -> arn:aws:s3:::poolside-dev-123456789012" in lines
+    assert "      s3:GetObject, s3:PutObject -> arn:aws:s3:::poolside-dev-123456789012/*" in lines
+    assert '  kubeconfig: "[secret]"' in lines
 
 
 def test_invalid_stack_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:

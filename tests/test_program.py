@@ -10,20 +10,28 @@ from pathlib import Path
 import pytest
 
 from stack_config import StackConfigError
-from tests.harness import ACCOUNT_ID, PARTITIONS, REGIONS, run_stack
+from tests.harness import ACCOUNT_ID, CLUSTER, PARTITIONS, REGIONS, run_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_program_builds_the_data_components_under_the_stack() -> None:
+COMPONENTS = {
+    "kms": "poolside:aws:KmsKey",
+    "data": "poolside:aws:Bucket",
+    "ecr": "poolside:aws:EcrRepositories",
+    "cluster": "poolside:aws:EksCluster",
+    "oidc": "poolside:aws:OidcProvider",
+    "bedrock-customization": "poolside:aws:IamRole",
+    "pod": "poolside:aws:IrsaRole",
+    "aws-load-balancer-controller": "poolside:aws:IrsaRole",
+}
+
+
+def test_program_builds_every_component_under_the_stack() -> None:
     recording = run_stack({"ecr": {"repositories": ["api", "web"]}})
     stack = recording.one("pulumi:pulumi:Stack", "poolside-test")
     components = {r.name: r.type for r in recording.resources if r.parent == stack.urn}
-    assert components == {
-        "kms": "poolside:aws:KmsKey",
-        "data": "poolside:aws:Bucket",
-        "ecr": "poolside:aws:EcrRepositories",
-    }
+    assert components == COMPONENTS
     # Every custom resource belongs to a component: none is created at the top level.
     assert all(not r.custom for r in recording.resources if r.parent == stack.urn)
 
@@ -69,9 +77,34 @@ def test_every_taggable_resource_carries_the_merged_tags() -> None:
         "aws:kms/key:Key",
         "aws:s3/bucket:Bucket",
         "aws:ecr/repository:Repository",
+        "aws:iam/role:Role",
+        "aws:iam/policy:Policy",
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        "eks:index:Cluster",
     }
+    # Taggable types the program creates but does not tag would show up here.
+    untagged_taggable = {
+        r.type
+        for r in recording.resources
+        if r.custom
+        and "tags" not in r.inputs
+        and r.type.split(":")[-1] in TAGGABLE_NAMES
+        and not r.parent.split("::")[2].split("$")[-1].startswith("eks:index:")  # pulumi-eks tags
+    }
+    assert untagged_taggable == set()
     for resource in tagged:
         assert resource.inputs["tags"] == {"owner": "platform", "poolside:deployment": "acme"}
+
+
+TAGGABLE_NAMES = {
+    "Key",
+    "Bucket",
+    "Repository",
+    "Role",
+    "Policy",
+    "OpenIdConnectProvider",
+    "Cluster",
+}
 
 
 def test_data_is_retained_on_destroy_by_default_and_per_section_on_request() -> None:
@@ -98,6 +131,13 @@ def test_stack_outputs(partition: str) -> None:
     outputs = recording.stack_outputs
     key_arn = recording.one("aws:kms/key:Key", "kms-key").outputs["arn"]
     suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    issuer = (
+        recording.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "oidc-provider")
+        .inputs["url"]
+        .removeprefix("https://")
+    )
+    assert issuer.startswith(f"oidc.eks.{region}.{suffix}/id/")
+    roles = f"arn:{partition}:iam::{ACCOUNT_ID}:role/"
     assert outputs == {
         "accountId": ACCOUNT_ID,
         "region": region,
@@ -111,7 +151,27 @@ def test_stack_outputs(partition: str) -> None:
             "api": f"arn:{partition}:ecr:{region}:{ACCOUNT_ID}:repository/poolside-acme/api"
         },
         "ecrRepositoryUrls": {"api": f"{ACCOUNT_ID}.dkr.ecr.{region}.{suffix}/poolside-acme/api"},
+        "clusterName": "poolside-acme",
+        "clusterEndpoint": outputs["clusterEndpoint"],
+        "kubeconfig": outputs["kubeconfig"],
+        "oidcProviderArn": f"arn:{partition}:iam::{ACCOUNT_ID}:oidc-provider/{issuer}",
+        "oidcIssuerUrl": f"https://{issuer}",
+        "podRoleArn": f"{roles}poolside-acme-eks-pod-role",
+        "bedrockCustomizationRoleArn": f"{roles}poolside-acme-bedrock-customization-role",
+        "loadBalancerControllerRoleArn": f"{roles}poolside-acme-aws-load-balancer-controller",
+        "serviceAccountAnnotations": {
+            "poolside:poolside": f"eks.amazonaws.com/role-arn: {roles}poolside-acme-eks-pod-role",
+            "kube-system:aws-load-balancer-controller": (
+                f"eks.amazonaws.com/role-arn: {roles}poolside-acme-aws-load-balancer-controller"
+            ),
+        },
     }
+    assert outputs["clusterEndpoint"].startswith("https://")
+    assert outputs["clusterEndpoint"].endswith(f".{region}.eks.{suffix}")
+    assert outputs["kubeconfig"] == {
+        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+        "value": outputs["kubeconfig"]["value"],
+    }, "the kubeconfig must be a secret output"
     assert key_arn.startswith(f"arn:{partition}:kms:{region}:{ACCOUNT_ID}:key/")
 
 
@@ -191,3 +251,125 @@ def test_program_never_reads_the_shared_folder() -> None:
         if "venv" not in p.parts and "tests" not in p.parts and "../shared" in p.read_text()
     ]
     assert offenders == []
+
+
+def test_pod_role_has_the_six_policies_of_the_spec() -> None:
+    recording = run_stack()
+    pod = recording.one("poolside:aws:IrsaRole", "pod")
+    names = sorted(
+        p.inputs["name"] for p in recording.by_type("aws:iam/policy:Policy") if p.parent == pod.urn
+    )
+    assert names == [
+        "poolside-acme-pod-bedrock-customization-job",
+        "poolside-acme-pod-bedrock-model-invocation",
+        "poolside-acme-pod-bedrock-read-only",
+        "poolside-acme-pod-kms-access",
+        "poolside-acme-pod-marketplace-metering",
+        "poolside-acme-pod-s3-access",
+    ]
+    attached = sorted(
+        a.inputs["policyArn"]
+        for a in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.inputs["role"] == "poolside-acme-eks-pod-role"
+    )
+    assert attached == [f"arn:aws:iam::{ACCOUNT_ID}:policy/{name}" for name in names]
+
+
+def test_pod_policies_are_wired_to_the_stacks_bucket_key_and_customization_role() -> None:
+    recording = run_stack()
+    policies = {
+        p.inputs["name"]: json.loads(p.inputs["policy"])
+        for p in recording.by_type("aws:iam/policy:Policy")
+    }
+    bucket_arn = recording.one("aws:s3/bucket:Bucket", "data-bucket").outputs["arn"]
+    key_arn = recording.one("aws:kms/key:Key", "kms-key").outputs["arn"]
+    role_arn = recording.one("aws:iam/role:Role", "bedrock-customization-role").outputs["arn"]
+    s3 = policies["poolside-acme-pod-s3-access"]["Statement"]
+    assert [s["Resource"] for s in s3] == [[bucket_arn], [f"{bucket_arn}/*"]]
+    assert policies["poolside-acme-pod-kms-access"]["Statement"][0]["Resource"] == [key_arn]
+    pass_role = policies["poolside-acme-pod-bedrock-customization-job"]["Statement"][-1]
+    assert pass_role["Action"] == ["iam:PassRole"]
+    assert pass_role["Resource"] == [role_arn]
+    customization = policies["poolside-acme-bedrock-customization-data-access"]["Statement"]
+    assert {r for s in customization for r in s["Resource"]} == {
+        bucket_arn,
+        f"{bucket_arn}/*",
+        key_arn,
+    }
+
+
+def test_bedrock_can_be_switched_off() -> None:
+    recording = run_stack({"bedrock": {"enabled": False}})
+    names = {p.inputs["name"] for p in recording.by_type("aws:iam/policy:Policy")}
+    assert not any("bedrock" in name for name in names)
+    assert {r.inputs["name"] for r in recording.by_type("aws:iam/role:Role")} == {
+        "poolside-acme-eks-cluster-role",
+        "poolside-acme-eks-node-role",
+        "poolside-acme-eks-pod-role",
+        "poolside-acme-aws-load-balancer-controller",
+    }
+    assert "bedrockCustomizationRoleArn" not in recording.stack_outputs
+
+
+def test_load_balancer_controller_role_can_be_switched_off_or_moved() -> None:
+    off = run_stack({"loadBalancerController": {"enabled": False}})
+    assert "loadBalancerControllerRoleArn" not in off.stack_outputs
+    assert all("load-balancer" not in r.inputs["name"] for r in off.by_type("aws:iam/role:Role"))
+    moved = run_stack({"loadBalancerController": {"namespace": "ingress", "serviceAccount": "lbc"}})
+    trust = json.loads(
+        moved.one("aws:iam/role:Role", "aws-load-balancer-controller-role").inputs[
+            "assumeRolePolicy"
+        ]
+    )
+    [subject] = [
+        v
+        for k, v in trust["Statement"][0]["Condition"]["StringEquals"].items()
+        if k.endswith(":sub")
+    ]
+    assert subject == "system:serviceaccount:ingress:lbc"
+
+
+def test_existing_cluster_and_provider_create_no_cluster_and_no_provider() -> None:
+    arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXISTING"
+    recording = run_stack(
+        {
+            "cluster": {"existingClusterName": "customer-eks", "existingOidcProviderArn": arn},
+            "bastion": {"subnetId": "subnet-0123456789abcdef0"},
+        }
+    )
+    assert recording.by_type("eks:index:Cluster") == []
+    assert recording.by_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
+    assert recording.stack_outputs["clusterName"] == "customer-eks"
+    assert recording.stack_outputs["oidcProviderArn"] == arn
+    trust = json.loads(recording.one("aws:iam/role:Role", "pod-role").inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Federated": arn}
+
+
+def test_service_accounts_are_created_annotated_when_asked() -> None:
+    recording = run_stack(
+        {
+            "cluster": {**CLUSTER, "createServiceAccounts": True},
+            "podRole": {"serviceAccounts": ["api", "job-*"]},
+        }
+    )
+    accounts = {
+        (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): r.inputs["metadata"][
+            "annotations"
+        ]
+        for r in recording.by_type("kubernetes:core/v1:ServiceAccount")
+    }
+    roles = f"arn:aws:iam::{ACCOUNT_ID}:role/"
+    assert accounts == {
+        ("poolside", "api"): {"eks.amazonaws.com/role-arn": f"{roles}poolside-acme-eks-pod-role"},
+        ("kube-system", "aws-load-balancer-controller"): {
+            "eks.amazonaws.com/role-arn": f"{roles}poolside-acme-aws-load-balancer-controller"
+        },
+    }
+    [namespace] = recording.by_type("kubernetes:core/v1:Namespace")
+    assert namespace.inputs["metadata"] == {"name": "poolside"}
+    [provider] = recording.by_type("pulumi:providers:kubernetes")
+    assert all(
+        r.provider.startswith(provider.urn)
+        for r in recording.by_type("kubernetes:core/v1:ServiceAccount")
+    )
+    assert run_stack().by_type("kubernetes:core/v1:ServiceAccount") == []

@@ -1,0 +1,248 @@
+"""The EKS cluster: created with pulumi-eks, or an existing one looked up by name.
+
+A created cluster gets its own service role and node role, created here (not inside pulumi-eks)
+so that every IAM role the deployment adds is visible in the preview and in this code. Kubernetes
+secrets are encrypted with the deployment's key; the API endpoint is private unless a CIDR
+allowlist opens it; authentication is by access entries. The OIDC provider is NOT created by
+pulumi-eks (`create_oidc_provider=False`): `OidcProvider` does it, or reuses an existing one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+
+from aws_environment import AwsEnvironment
+from stack_config import ClusterConfig, NodeGroupConfig
+
+CLUSTER_ROLE_POLICIES = ("AmazonEKSClusterPolicy",)
+# What every EKS node needs: join the cluster, pull images, and run the VPC CNI.
+NODE_ROLE_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEKS_CNI_Policy",
+)
+AMI_TYPES = {False: "AL2023_x86_64_STANDARD", True: "AL2023_x86_64_NVIDIA"}
+
+
+@dataclass(frozen=True)
+class EksClusterArgs:
+    env: AwsEnvironment
+    cluster_name: str
+    config: ClusterConfig
+    kms_key_arn: pulumi.Input[str]
+    role_name_prefix: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def service_trust_policy(service_principal: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service_principal},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        },
+        separators=(",", ":"),
+    )
+
+
+# Service principals looked up per partition, never derived from the DNS suffix: EKS keeps
+# `eks.amazonaws.com` in aws-cn (a `.cn` principal is refused), while EC2 there is
+# `ec2.amazonaws.com.cn`.
+EKS_SERVICE_PRINCIPAL = {
+    "aws": "eks.amazonaws.com",
+    "aws-us-gov": "eks.amazonaws.com",
+    "aws-cn": "eks.amazonaws.com",
+}
+EC2_SERVICE_PRINCIPAL = {
+    "aws": "ec2.amazonaws.com",
+    "aws-us-gov": "ec2.amazonaws.com",
+    "aws-cn": "ec2.amazonaws.com.cn",
+}
+
+
+def kubeconfig(name: str, endpoint: str, certificate_authority: str, region: str) -> str:
+    """A kubeconfig that authenticates with `aws eks get-token` (the caller's AWS credentials)."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": name,
+                    "cluster": {
+                        "server": endpoint,
+                        "certificate-authority-data": certificate_authority,
+                    },
+                }
+            ],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "current-context": name,
+            "users": [
+                {
+                    "name": name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": [
+                                "eks",
+                                "get-token",
+                                "--cluster-name",
+                                name,
+                                "--region",
+                                region,
+                            ],
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+class EksCluster(pulumi.ComponentResource):
+    name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    created: bool
+
+    def __init__(
+        self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("poolside:aws:EksCluster", name, None, opts)
+        config = args.config
+        self.created = config.existing_cluster_name is None
+        self.cluster: eks.Cluster | None = None
+        if config.existing_cluster_name is not None:
+            self._look_up(config.existing_cluster_name, args.env)
+        else:
+            self._create(name, args)
+        self.register_outputs(
+            {"name": self.name, "endpoint": self.endpoint, "oidcIssuerUrl": self.oidc_issuer_url}
+        )
+
+    def _look_up(self, cluster_name: str, env: AwsEnvironment) -> None:
+        found = aws.eks.get_cluster(name=cluster_name)
+        issuer = found.identities[0].oidcs[0].issuer
+        self.name = pulumi.Output.from_input(found.name)
+        self.endpoint = pulumi.Output.from_input(found.endpoint)
+        self.oidc_issuer_url = pulumi.Output.from_input(issuer)
+        self.kubeconfig = pulumi.Output.secret(
+            kubeconfig(
+                found.name, found.endpoint, found.certificate_authorities[0].data, env.region
+            )
+        )
+
+    def _managed_policy_arns(self, env: AwsEnvironment, names: Sequence[str]) -> list[str]:
+        return [env.aws_managed_policy_arn(policy) for policy in names]
+
+    def _create(self, name: str, args: EksClusterArgs) -> None:
+        env, config = args.env, args.config
+        child = pulumi.ResourceOptions(parent=self)
+        self.cluster_role = aws.iam.Role(
+            f"{name}-cluster-role",
+            name=f"{args.role_name_prefix}-eks-cluster-role",
+            description="EKS control plane of the Poolside deployment",
+            assume_role_policy=service_trust_policy(EKS_SERVICE_PRINCIPAL[env.partition]),
+            tags=args.tags,
+            opts=child,
+        )
+        for policy_arn in self._managed_policy_arns(env, CLUSTER_ROLE_POLICIES):
+            aws.iam.RolePolicyAttachment(
+                f"{name}-cluster-role-{policy_arn.rsplit('/', 1)[1]}",
+                role=self.cluster_role.name,
+                policy_arn=policy_arn,
+                opts=child,
+            )
+        self.node_role = aws.iam.Role(
+            f"{name}-node-role",
+            name=f"{args.role_name_prefix}-eks-node-role",
+            description="EKS managed nodes of the Poolside deployment",
+            assume_role_policy=service_trust_policy(EC2_SERVICE_PRINCIPAL[env.partition]),
+            tags=args.tags,
+            opts=child,
+        )
+        node_attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-role-{policy_arn.rsplit('/', 1)[1]}",
+                role=self.node_role.name,
+                policy_arn=policy_arn,
+                opts=child,
+            )
+            for policy_arn in self._managed_policy_arns(env, NODE_ROLE_POLICIES)
+        ]
+
+        self.cluster = eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            version=config.kubernetes_version,
+            vpc_id=config.vpc_id,
+            private_subnet_ids=config.private_subnet_ids,
+            public_subnet_ids=config.public_subnet_ids or None,
+            node_associate_public_ip_address=False,
+            endpoint_private_access=True,
+            endpoint_public_access=config.endpoint_public_access,
+            public_access_cidrs=config.public_access_cidrs or None,
+            authentication_mode=eks.AuthenticationMode(config.authentication_mode),
+            enabled_cluster_log_types=list(config.enabled_log_types),
+            encryption_config_key_arn=args.kms_key_arn,
+            service_role=self.cluster_role,
+            skip_default_node_group=True,
+            create_oidc_provider=False,
+            tags=args.tags,
+            opts=child,
+        )
+        self.node_groups = [
+            self._node_group(name, group, args, node_attachments) for group in config.node_groups
+        ]
+        self.name = self.cluster.eks_cluster.name
+        self.endpoint = self.cluster.eks_cluster.endpoint
+        self.oidc_issuer_url = self.cluster.eks_cluster.identities[0].oidcs[0].issuer
+        self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig_json)
+
+    def _node_group(
+        self,
+        name: str,
+        group: NodeGroupConfig,
+        args: EksClusterArgs,
+        node_attachments: Sequence[pulumi.Resource],
+    ) -> eks.ManagedNodeGroup:
+        assert self.cluster is not None
+        return eks.ManagedNodeGroup(
+            f"{name}-{group.name}",
+            cluster=self.cluster,
+            node_group_name=f"{args.role_name_prefix}-{group.name}",
+            node_role=self.node_role,
+            subnet_ids=args.config.private_subnet_ids,
+            instance_types=list(group.instance_types),
+            ami_type=AMI_TYPES[group.gpu],
+            disk_size=group.disk_size_gib,
+            scaling_config={
+                "min_size": group.min_size,
+                "desired_size": group.desired_size,
+                "max_size": group.max_size,
+            },
+            # The cluster autoscaler owns the desired size after creation.
+            ignore_scaling_changes=True,
+            enable_imd_sv2=True,
+            labels=group.labels or None,
+            taints=[
+                {"key": taint.key, "value": taint.value, "effect": taint.effect}
+                for taint in group.taints
+            ]
+            or None,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(node_attachments)),
+        )

@@ -1,0 +1,100 @@
+"""Bedrock customization service role: the role Amazon Bedrock assumes to run a customization job.
+
+The pod role starts model customization jobs (its Bedrock Customization Job Policy) and passes this
+role to Bedrock with `iam:PassRole`; Bedrock then assumes it to read the training data from the
+deployment's bucket and write the job's output back there. Nothing else: the role neither invokes
+models nor touches any other bucket or key.
+
+Source: the spec's "Bedrock Customization Job Policy" (`iam:PassRole - Allows passing the
+customization job role`), and the Amazon Bedrock User Guide, "Create a service role for model
+customization" (docs.aws.amazon.com/bedrock/latest/userguide/model-customization-iam-role.html):
+trust `bedrock.amazonaws.com` with `aws:SourceAccount` and an `aws:SourceArn` pattern of the
+account's `model-customization-job/*` (confused-deputy prevention); S3 list/get on the training
+data and get/put on the output location; the key's use when the data is KMS-encrypted.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from aws_environment import AwsEnvironment
+from policies.documents import Document, Statement, document
+
+# The service principal Bedrock assumes roles as, per partition. Looked up, never derived from the
+# partition's DNS suffix (EC2 is `ec2.amazonaws.com.cn` in China, EKS is `eks.amazonaws.com`).
+# - aws: `bedrock.amazonaws.com`, the trust policy of model-customization-iam-role.html (and of
+#   batch-iam-sr.html and automatic-service-roles.html) in the Amazon Bedrock User Guide.
+# - aws-us-gov: the same principal. No source found gives GovCloud another one, and AWS CDK's
+#   region-info treats service principals as `<service>.amazonaws.com` everywhere apart from a
+#   listed few exceptions, none of them Bedrock.
+# - aws-cn: no AWS China page documents Amazon Bedrock model customization (only Bedrock AgentCore
+#   has a China page), so Bedrock is most likely not offered there. The value follows the rule
+#   terraform-provider-aws's `aws_service_principal` applies to services without a China
+#   exception; check it against AWS China's documentation before enabling Bedrock in `aws-cn`.
+BEDROCK_SERVICE_PRINCIPAL: dict[str, str] = {
+    "aws": "bedrock.amazonaws.com",
+    "aws-us-gov": "bedrock.amazonaws.com",
+    "aws-cn": "bedrock.amazonaws.com",
+}
+
+
+class ReadWriteBucket(Protocol):
+    """A bucket that grants list, get and put (the `Bucket` component)."""
+
+    def grant_read_write(self, sid_prefix: str) -> list[Statement]: ...
+
+
+class EncryptionKey(Protocol):
+    """A key that grants its use for envelope encryption (the `KmsKey` component)."""
+
+    def grant_encrypt_decrypt(self, sid: str) -> list[Statement]: ...
+
+
+def bedrock_service_principal(env: AwsEnvironment) -> str:
+    """Bedrock's service principal in the stack's partition."""
+    try:
+        return BEDROCK_SERVICE_PRINCIPAL[env.partition]
+    except KeyError:
+        message = f"no Bedrock service principal known for partition {env.partition!r}"
+        raise ValueError(message) from None
+
+
+def customization_jobs_arn(env: AwsEnvironment) -> str:
+    """Every model customization job of this account in the stack's region."""
+    return env.regional_arn("bedrock", "model-customization-job/*")
+
+
+def bedrock_customization_trust_policy(env: AwsEnvironment) -> Document:
+    """Bedrock may assume the role, only for this account's customization jobs in this region.
+
+    `aws:SourceAccount` and `aws:SourceArn` are set by Bedrock when it assumes the role for a job;
+    together they stop another account's job (the confused deputy) from using this role.
+    """
+    # A trust policy names a principal and no resource, which `statement()` (made for identity
+    # and bucket policies) does not allow, so the statement is written out.
+    assume: Statement = {
+        "Sid": "BedrockCustomizationJobsAssumeRole",
+        "Effect": "Allow",
+        "Principal": {"Service": bedrock_service_principal(env)},
+        "Action": ["sts:AssumeRole"],
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": env.account_id},
+            "ArnLike": {"aws:SourceArn": customization_jobs_arn(env)},
+        },
+    }
+    return document([assume])
+
+
+def bedrock_customization_service_policy(bucket: ReadWriteBucket, key: EncryptionKey) -> Document:
+    """Read training data from and write output to the deployment's bucket, with its key.
+
+    `s3:ListBucket` on the bucket; `s3:GetObject`, `s3:PutObject` on its objects; `kms:Decrypt`,
+    `kms:GenerateDataKey*` on the deployment's key, because every object in the bucket is
+    encrypted with it. Nothing else.
+    """
+    return document(
+        [
+            *bucket.grant_read_write("CustomizationData"),
+            *key.grant_encrypt_decrypt("CustomizationDataKey"),
+        ]
+    )

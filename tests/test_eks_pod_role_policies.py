@@ -1,0 +1,543 @@
+"""The pod role's six policies and the Bedrock customization role's two documents, exactly.
+
+Each test builds the real `KmsKey` and `Bucket` (and a role for the customization role) under the
+mock engine, renders the policy documents as the resources would receive them, and compares
+every statement: Sid, Effect, Action, Resource and Condition, with ARNs in the partition, region
+and account of the stack. Every document also passes the offline IAM lint and IAM's size limits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from components.bucket import Bucket, BucketArgs
+from components.kms_key import KmsKey, KmsKeyArgs
+from policies.bedrock_customization_role import (
+    bedrock_customization_service_policy,
+    bedrock_customization_trust_policy,
+)
+from policies.documents import render
+from policies.eks_pod_role import (
+    aws_marketplace_metering_policy,
+    bedrock_customization_job_policy,
+    bedrock_model_invocation_policy,
+    bedrock_read_only_policy,
+    kms_access_policy,
+    s3_access_policy,
+)
+from stack_config import BedrockConfig
+from tests.harness import ACCOUNT_ID, PARTITIONS, REGIONS, environment, run_stack
+from tests.iam_lint import actions_requiring_star, lint_policy
+
+# Actions the spec grants on `*` although they take resources: none. MeterUsage and the two
+# Bedrock List actions are on `*` because they have no resource type at all, which the lint knows.
+STAR_ALLOWLIST: dict[str, str] = {}
+
+# IAM quotas: a managed policy holds at most 6,144 characters and a role trust policy 2,048 by
+# default, whitespace excluded (IAM and AWS STS quotas, IAM User Guide).
+MANAGED_POLICY_LIMIT = 6_144
+TRUST_POLICY_LIMIT = 2_048
+
+BUCKET_NAME = "poolside-acme-123456789012"
+ROLE_NAME = "poolside-acme-bedrock-customization"
+INVOKE = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+POD_POLICIES = (
+    "s3",
+    "marketplace",
+    "kms",
+    "bedrockReadOnly",
+    "bedrockInvocation",
+    "bedrockCustomizationJob",
+)
+CUSTOMIZATION_POLICIES = ("customizationTrust", "customizationService")
+
+SONNET = "anthropic.claude-sonnet-4-20250514-v1:0"
+HAIKU = "anthropic.claude-3-5-haiku-20241022-v1:0"
+TITAN = "amazon.titan-text-express-v1"
+LLAMA = "meta.llama3-1-8b-instruct-v1:0"
+# Realistic system-defined profiles per partition (Bedrock offers none in the China regions).
+PROFILES: dict[str, list[dict[str, Any]]] = {
+    "aws": [
+        {"id": f"us.{SONNET}", "regions": ["us-east-1", "us-east-2", "us-west-2"]},
+        {"id": f"us.{HAIKU}", "regions": ["us-east-1", "us-west-2"]},
+    ],
+    "aws-us-gov": [
+        {
+            "id": "us-gov.anthropic.claude-3-5-sonnet-20240620-v1:0",
+            "regions": ["us-gov-west-1", "us-gov-east-1"],
+        }
+    ],
+}
+
+
+def bedrock_config(**keys: Any) -> BedrockConfig:
+    return BedrockConfig.model_validate(keys)
+
+
+def build(partition: str, bedrock: BedrockConfig) -> None:
+    """The key, the bucket and the customization role, then every document, rendered."""
+    env = environment(partition)
+    tags = {"poolside:deployment": "acme"}
+    key = KmsKey(
+        "kms",
+        KmsKeyArgs(
+            env=env,
+            alias="alias/poolside-acme",
+            deletion_window_in_days=30,
+            description="test key",
+            tags=tags,
+        ),
+    )
+    bucket = Bucket(
+        "data",
+        BucketArgs(
+            bucket_name=BUCKET_NAME,
+            kms_key_arn=key.arn,
+            noncurrent_version_expiration_days=90,
+            tags=tags,
+        ),
+    )
+    role = aws.iam.Role(
+        "customization",
+        name=ROLE_NAME,
+        assume_role_policy=render(bedrock_customization_trust_policy(env)),
+    )
+    documents = {
+        "s3": s3_access_policy(bucket),
+        "marketplace": aws_marketplace_metering_policy(),
+        "kms": kms_access_policy(key),
+        "bedrockReadOnly": bedrock_read_only_policy(env),
+        "bedrockInvocation": bedrock_model_invocation_policy(env, bedrock),
+        "bedrockCustomizationJob": bedrock_customization_job_policy(env, role.arn, bedrock),
+        "customizationTrust": bedrock_customization_trust_policy(env),
+        "customizationService": bedrock_customization_service_policy(bucket, key),
+    }
+    for name, doc in documents.items():
+        pulumi.export(name, render(doc))
+    pulumi.export("keyArn", key.arn)
+    pulumi.export("roleTrust", role.assume_role_policy)
+
+
+def rendered(partition: str, bedrock: BedrockConfig | None = None) -> dict[str, Any]:
+    """Every rendered document parsed, plus `raw` (the JSON strings) and `keyArn`."""
+    config = bedrock or bedrock_config()
+    outputs = run_stack(partition=partition, program=lambda: build(partition, config)).stack_outputs
+    names = POD_POLICIES + CUSTOMIZATION_POLICIES
+    result: dict[str, Any] = {name: json.loads(outputs[name]) for name in names}
+    result["raw"] = {name: outputs[name] for name in names}
+    result["keyArn"] = outputs["keyArn"]
+    result["roleTrust"] = outputs["roleTrust"]
+    return result
+
+
+def statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    assert doc["Version"] == "2012-10-17"
+    assert set(doc) == {"Version", "Statement"}
+    result: list[dict[str, Any]] = doc["Statement"]
+    return result
+
+
+def bedrock_arn(partition: str, resource: str, *, region: str = "", account: str = "") -> str:
+    return f"arn:{partition}:bedrock:{region}:{account}:{resource}"
+
+
+def regional(partition: str, resource: str) -> str:
+    return bedrock_arn(partition, resource, region=REGIONS[partition], account=ACCOUNT_ID)
+
+
+def model(partition: str, model_id: str, region: str | None = None) -> str:
+    return bedrock_arn(
+        partition,
+        f"foundation-model/{model_id}",
+        region=REGIONS[partition] if region is None else region,
+    )
+
+
+def iam_match(pattern: str, arn: str) -> bool:
+    """IAM's ARN wildcard match: `*` any run of characters, `?` one character."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, arn) is not None
+
+
+# -- S3, Marketplace, KMS ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_pod_may_list_the_bucket_and_get_put_its_objects_and_nothing_else_on_s3(
+    partition: str,
+) -> None:
+    docs = rendered(partition)
+    bucket = f"arn:{partition}:s3:::{BUCKET_NAME}"
+    assert statements(docs["s3"]) == [
+        {
+            "Sid": "PoolsideBucketList",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [bucket],
+        },
+        {
+            "Sid": "PoolsideBucketReadWriteObjects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": [f"{bucket}/*"],
+        },
+    ]
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_marketplace_metering_is_meter_usage_on_star_only(partition: str) -> None:
+    docs = rendered(partition)
+    assert statements(docs["marketplace"]) == [
+        {
+            "Sid": "MarketplaceMeterUsage",
+            "Effect": "Allow",
+            "Action": ["aws-marketplace:MeterUsage"],
+            "Resource": "*",
+        }
+    ]
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_kms_access_is_envelope_encryption_on_the_deployment_key_only(partition: str) -> None:
+    docs = rendered(partition)
+    key_arn = docs["keyArn"]
+    assert re.fullmatch(
+        rf"arn:{partition}:kms:{REGIONS[partition]}:{ACCOUNT_ID}:key/[0-9a-f-]{{36}}", key_arn
+    )
+    assert statements(docs["kms"]) == [
+        {
+            "Sid": "UseDeploymentKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
+            "Resource": [key_arn],
+        }
+    ]
+
+
+# -- Bedrock read-only and invocation -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_read_only_gets_the_regions_foundation_models_and_lists_on_star(partition: str) -> None:
+    docs = rendered(partition, bedrock_config(models=[SONNET]))
+    # The allowlist of invocable models does not narrow discovery.
+    assert statements(docs["bedrockReadOnly"]) == [
+        {
+            "Sid": "GetFoundationModels",
+            "Effect": "Allow",
+            "Action": ["bedrock:GetFoundationModel"],
+            "Resource": [model(partition, "*")],
+        },
+        {
+            "Sid": "ListModels",
+            "Effect": "Allow",
+            "Action": ["bedrock:ListFoundationModels", "bedrock:ListCustomModels"],
+            "Resource": "*",
+        },
+    ]
+
+
+def invoke_custom_models(partition: str) -> dict[str, Any]:
+    return {
+        "Sid": "InvokeCustomModels",
+        "Effect": "Allow",
+        "Action": INVOKE,
+        "Resource": [
+            regional(partition, "provisioned-model/*"),
+            regional(partition, "custom-model-deployment/*"),
+            regional(partition, "imported-model/*"),
+        ],
+    }
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_invocation_by_default_reaches_every_foundation_model_of_the_region(
+    partition: str,
+) -> None:
+    docs = rendered(partition)
+    assert statements(docs["bedrockInvocation"]) == [
+        {
+            "Sid": "InvokeFoundationModels",
+            "Effect": "Allow",
+            "Action": INVOKE,
+            "Resource": [model(partition, "*")],
+        },
+        invoke_custom_models(partition),
+    ]
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_invocation_with_a_model_allowlist_reaches_only_those_models(partition: str) -> None:
+    docs = rendered(partition, bedrock_config(models=[SONNET, TITAN]))
+    assert statements(docs["bedrockInvocation"]) == [
+        {
+            "Sid": "InvokeFoundationModels",
+            "Effect": "Allow",
+            "Action": INVOKE,
+            "Resource": [model(partition, SONNET), model(partition, TITAN)],
+        },
+        invoke_custom_models(partition),
+    ]
+
+
+@pytest.mark.parametrize("partition", sorted(PROFILES))
+def test_inference_profiles_reach_their_model_in_every_routed_region_through_the_profile_only(
+    partition: str,
+) -> None:
+    profiles = PROFILES[partition]
+    docs = rendered(partition, bedrock_config(models=[TITAN], inferenceProfiles=profiles))
+    profile_arns = [regional(partition, f"inference-profile/{p['id']}") for p in profiles]
+    expected = [
+        {
+            "Sid": "InvokeFoundationModels",
+            "Effect": "Allow",
+            "Action": INVOKE,
+            "Resource": [model(partition, TITAN)],
+        },
+        invoke_custom_models(partition),
+        {
+            "Sid": "InvokeInferenceProfiles",
+            "Effect": "Allow",
+            "Action": INVOKE,
+            "Resource": profile_arns,
+        },
+    ]
+    for number, (profile, profile_arn) in enumerate(zip(profiles, profile_arns, strict=True), 1):
+        model_id = profile["id"].split(".", 1)[1]
+        expected.append(
+            {
+                "Sid": f"InvokeModelsThroughProfile{number}",
+                "Effect": "Allow",
+                "Action": INVOKE,
+                "Resource": [model(partition, model_id, region) for region in profile["regions"]],
+                "Condition": {"ArnLike": {"bedrock:InferenceProfileArn": profile_arn}},
+            }
+        )
+    assert statements(docs["bedrockInvocation"]) == expected
+
+
+def test_profile_destinations_are_the_profiles_model_in_its_regions_and_nothing_more() -> None:
+    docs = rendered("aws", bedrock_config(models=[TITAN], inferenceProfiles=PROFILES["aws"]))
+    through_sonnet = statements(docs["bedrockInvocation"])[3]
+    assert through_sonnet["Sid"] == "InvokeModelsThroughProfile1"
+
+    def granted(arn: str) -> bool:
+        return any(iam_match(pattern, arn) for pattern in through_sonnet["Resource"])
+
+    assert granted(f"arn:aws:bedrock:us-east-2::foundation-model/{SONNET}")
+    assert granted(f"arn:aws:bedrock:us-west-2::foundation-model/{SONNET}")
+    assert not granted(f"arn:aws:bedrock:eu-west-1::foundation-model/{SONNET}")
+    assert not granted(f"arn:aws:bedrock:us-east-2::foundation-model/{HAIKU}")
+    assert not granted(f"arn:aws:bedrock:us-east-1::foundation-model/{LLAMA}")
+    # Without the profile the pod may call only the allowlisted model directly.
+    direct = statements(docs["bedrockInvocation"])[0]["Resource"]
+    assert not any(
+        iam_match(p, f"arn:aws:bedrock:us-east-1::foundation-model/{SONNET}") for p in direct
+    )
+
+
+def test_a_profile_always_reaches_its_model_in_the_source_region() -> None:
+    profile = {"id": f"us.{SONNET}", "regions": ["us-east-2", "us-west-2"]}
+    docs = rendered("aws", bedrock_config(models=[TITAN], inferenceProfiles=[profile]))
+    assert statements(docs["bedrockInvocation"])[3]["Resource"] == [
+        f"arn:aws:bedrock:us-east-1::foundation-model/{SONNET}",
+        f"arn:aws:bedrock:us-east-2::foundation-model/{SONNET}",
+        f"arn:aws:bedrock:us-west-2::foundation-model/{SONNET}",
+    ]
+
+
+def test_a_global_profile_also_reaches_the_region_less_model_arn() -> None:
+    profile = {"id": f"global.{SONNET}", "regions": ["us-east-1"]}
+    docs = rendered("aws", bedrock_config(inferenceProfiles=[profile]))
+    profile_arn = regional("aws", f"inference-profile/global.{SONNET}")
+    assert statements(docs["bedrockInvocation"])[3] == {
+        "Sid": "InvokeModelsThroughProfile1",
+        "Effect": "Allow",
+        "Action": INVOKE,
+        "Resource": [
+            f"arn:aws:bedrock:us-east-1::foundation-model/{SONNET}",
+            f"arn:aws:bedrock:::foundation-model/{SONNET}",
+        ],
+        "Condition": {"ArnLike": {"bedrock:InferenceProfileArn": profile_arn}},
+    }
+    # The IAM database knows foundation models only with a region, so the lint flags the
+    # region-less ARN (which AWS documents for global profiles) and nothing else.
+    problems = lint_policy(
+        docs["bedrockInvocation"],
+        partition="aws",
+        region="us-east-1",
+        account_id=ACCOUNT_ID,
+        star_allowlist=STAR_ALLOWLIST,
+    )
+    assert len(problems) == 2, problems
+    assert all(f"'arn:aws:bedrock:::foundation-model/{SONNET}' matches no" in p for p in problems)
+
+
+# -- Bedrock customization ----------------------------------------------------------------------
+
+
+def customization_job_statements(partition: str, base_models: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "Sid": "CreateCustomizationJobs",
+            "Effect": "Allow",
+            "Action": ["bedrock:CreateModelCustomizationJob"],
+            "Resource": [
+                regional(partition, "custom-model/*"),
+                *[model(partition, m) for m in base_models],
+            ],
+        },
+        {
+            "Sid": "ManageCustomizationJobs",
+            "Effect": "Allow",
+            "Action": ["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"],
+            "Resource": [regional(partition, "model-customization-job/*")],
+        },
+        {
+            "Sid": "PassCustomizationRoleToBedrock",
+            "Effect": "Allow",
+            "Action": ["iam:PassRole"],
+            "Resource": [f"arn:{partition}:iam::{ACCOUNT_ID}:role/{ROLE_NAME}"],
+            "Condition": {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+        },
+    ]
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_customization_jobs_start_from_any_foundation_model_by_default(partition: str) -> None:
+    docs = rendered(partition)
+    assert statements(docs["bedrockCustomizationJob"]) == customization_job_statements(
+        partition, ["*"]
+    )
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_customization_jobs_start_only_from_the_configured_base_models(partition: str) -> None:
+    docs = rendered(partition, bedrock_config(customizationBaseModels=[TITAN, LLAMA]))
+    assert statements(docs["bedrockCustomizationJob"]) == customization_job_statements(
+        partition, [TITAN, LLAMA]
+    )
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_only_bedrock_may_assume_the_customization_role_for_this_accounts_jobs(
+    partition: str,
+) -> None:
+    docs = rendered(partition)
+    expected = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "BedrockCustomizationJobsAssumeRole",
+                "Effect": "Allow",
+                "Principal": {"Service": "bedrock.amazonaws.com"},
+                "Action": ["sts:AssumeRole"],
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+                    "ArnLike": {"aws:SourceArn": regional(partition, "model-customization-job/*")},
+                },
+            }
+        ],
+    }
+    assert docs["customizationTrust"] == expected
+    assert json.loads(docs["roleTrust"]) == expected
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_customization_role_reads_and_writes_the_bucket_with_the_key_and_nothing_else(
+    partition: str,
+) -> None:
+    docs = rendered(partition)
+    bucket = f"arn:{partition}:s3:::{BUCKET_NAME}"
+    assert statements(docs["customizationService"]) == [
+        {
+            "Sid": "CustomizationDataList",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [bucket],
+        },
+        {
+            "Sid": "CustomizationDataReadWriteObjects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": [f"{bucket}/*"],
+        },
+        {
+            "Sid": "CustomizationDataKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
+            "Resource": [docs["keyArn"]],
+        },
+    ]
+
+
+# -- Lint and size, over every document of every configuration ---------------------------------
+
+# Everything configured at once, per partition: an allowlist, profiles, base models.
+FULL_CONFIG: dict[str, dict[str, Any]] = {
+    partition: {
+        "models": [SONNET, HAIKU, TITAN, LLAMA],
+        "inferenceProfiles": PROFILES.get(partition, []),
+        "customizationBaseModels": [TITAN, LLAMA],
+    }
+    for partition in PARTITIONS
+}
+CONFIGS = ("default", "full")
+
+
+def config_keys(partition: str, config: str) -> dict[str, Any]:
+    return FULL_CONFIG[partition] if config == "full" else {}
+
+
+def test_star_allowlist_holds_only_actions_that_take_resources() -> None:
+    assert actions_requiring_star(STAR_ALLOWLIST) == set()
+    assert STAR_ALLOWLIST == {}
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_every_document_passes_the_iam_lint(partition: str, config: str) -> None:
+    keys = config_keys(partition, config)
+    docs = rendered(partition, bedrock_config(**keys))
+    routed = {r for p in keys.get("inferenceProfiles", []) for r in p["regions"]}
+    for name in POD_POLICIES + CUSTOMIZATION_POLICIES:
+        problems = lint_policy(
+            docs[name],
+            partition=partition,
+            region=REGIONS[partition],
+            account_id=ACCOUNT_ID,
+            star_allowlist=STAR_ALLOWLIST,
+            extra_regions=sorted(routed - {REGIONS[partition]}),
+        )
+        assert problems == [], (name, problems)
+
+
+def test_the_lint_would_catch_a_cross_region_model_without_extra_regions() -> None:
+    docs = rendered("aws", bedrock_config(inferenceProfiles=PROFILES["aws"]))
+    problems = lint_policy(
+        docs["bedrockInvocation"],
+        partition="aws",
+        region="us-east-1",
+        account_id=ACCOUNT_ID,
+        star_allowlist=STAR_ALLOWLIST,
+    )
+    assert any("'us-east-2'" in p for p in problems)
+    assert any("'us-west-2'" in p for p in problems)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("partition", PARTITIONS)
+def test_every_document_fits_iams_size_limits(partition: str, config: str) -> None:
+    docs = rendered(partition, bedrock_config(**config_keys(partition, config)))
+    for name in (*POD_POLICIES, "customizationService"):
+        minified = json.dumps(json.loads(docs["raw"][name]), separators=(",", ":"))
+        assert minified == docs["raw"][name]  # rendered exactly as IAM stores it
+        assert len(minified) <= MANAGED_POLICY_LIMIT, (name, len(minified))
+    trust = docs["raw"]["customizationTrust"]
+    assert len(json.dumps(json.loads(trust), separators=(",", ":"))) <= TRUST_POLICY_LIMIT

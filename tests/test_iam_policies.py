@@ -1,0 +1,125 @@
+"""Every IAM document the program emits, for every partition: quotas and the offline IAM lint."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from offline_preview.engine import Recording
+from tests.harness import ACCOUNT_ID, PARTITIONS, REGIONS, run_stack
+from tests.iam_allowlist import STAR_ALLOWLIST
+from tests.iam_lint import actions_requiring_star, lint_policy
+
+PROFILE_REGIONS = {
+    "aws": ["us-east-1", "us-east-2", "us-west-2"],
+    "aws-us-gov": ["us-gov-west-1", "us-gov-east-1"],
+}
+PROFILE_ID = {
+    "aws": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+    "aws-us-gov": "us-gov.anthropic.claude-sonnet-4-20250514-v1:0",
+}
+
+MANAGED_POLICY_MAX = 6144
+TRUST_POLICY_MAX = 2048
+POLICIES_PER_ROLE_MAX = 10
+
+
+def full_stack(partition: str) -> Recording:
+    """The program with every optional part switched on (inference profiles where offered)."""
+    bedrock: dict[str, Any] = {"models": [], "customizationBaseModels": []}
+    if partition in PROFILE_REGIONS:
+        bedrock["inferenceProfiles"] = [
+            {"id": PROFILE_ID[partition], "regions": PROFILE_REGIONS[partition]}
+        ]
+    return run_stack(
+        {
+            "bedrock": bedrock,
+            "ecr": {"repositories": ["api"]},
+            "cluster": {**_cluster(), "createServiceAccounts": True},
+        },
+        partition=partition,
+    )
+
+
+def _cluster() -> dict[str, Any]:
+    from tests.harness import CLUSTER
+
+    return {**CLUSTER, "nodeGroups": [{"name": "system"}]}
+
+
+@pytest.fixture(scope="module", params=PARTITIONS)
+def stack(request: pytest.FixtureRequest) -> tuple[str, Recording]:
+    return request.param, full_stack(request.param)
+
+
+def minified(document: str) -> int:
+    return len(json.dumps(json.loads(document), separators=(",", ":")))
+
+
+def test_every_managed_policy_fits_the_quota(stack: tuple[str, Recording]) -> None:
+    _, recording = stack
+    policies = recording.by_type("aws:iam/policy:Policy")
+    assert policies
+    sizes = {p.inputs["name"]: minified(p.inputs["policy"]) for p in policies}
+    assert {name: size for name, size in sizes.items() if size > MANAGED_POLICY_MAX} == {}
+
+
+def test_every_trust_policy_fits_the_quota(stack: tuple[str, Recording]) -> None:
+    _, recording = stack
+    roles = recording.by_type("aws:iam/role:Role")
+    sizes = {r.inputs["name"]: minified(r.inputs["assumeRolePolicy"]) for r in roles}
+    assert {name: size for name, size in sizes.items() if size > TRUST_POLICY_MAX} == {}
+
+
+def test_no_role_has_more_than_ten_managed_policies(stack: tuple[str, Recording]) -> None:
+    _, recording = stack
+    per_role = Counter(
+        a.inputs["role"]
+        for a in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    )
+    assert per_role and max(per_role.values()) <= POLICIES_PER_ROLE_MAX
+
+
+def test_every_policy_passes_the_iam_lint(stack: tuple[str, Recording]) -> None:
+    partition, recording = stack
+    documents = {
+        p.inputs["name"]: p.inputs["policy"] for p in recording.by_type("aws:iam/policy:Policy")
+    }
+    documents |= {
+        f"{r.inputs['name']} (trust)": r.inputs["assumeRolePolicy"]
+        for r in recording.by_type("aws:iam/role:Role")
+    }
+    problems = {
+        name: found
+        for name, text in documents.items()
+        if (
+            found := lint_policy(
+                json.loads(text),
+                partition=partition,
+                region=REGIONS[partition],
+                account_id=ACCOUNT_ID,
+                star_allowlist=STAR_ALLOWLIST,
+                extra_regions=tuple(PROFILE_REGIONS.get(partition, ())),
+            )
+        )
+    }
+    assert problems == {}
+
+
+def test_the_allowlist_holds_only_actions_that_take_resources() -> None:
+    assert actions_requiring_star(STAR_ALLOWLIST) == set()
+    assert all(reason.strip() for reason in STAR_ALLOWLIST.values())
+
+
+def test_every_allowlist_entry_is_used() -> None:
+    used: set[str] = set()
+    for partition in PARTITIONS:
+        for policy in full_stack(partition).by_type("aws:iam/policy:Policy"):
+            for statement in json.loads(policy.inputs["policy"])["Statement"]:
+                if statement.get("Resource") == "*" and statement["Effect"] == "Allow":
+                    actions = statement["Action"]
+                    used.update([actions] if isinstance(actions, str) else actions)
+    assert set(STAR_ALLOWLIST) - used == set()
