@@ -18,6 +18,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 
 from aws_environment import AwsEnvironment
+from components.iam_role import IamRole, IamRoleArgs
 from stack_config import ClusterConfig, NodeGroupConfig
 
 CLUSTER_ROLE_POLICIES = ("AmazonEKSClusterPolicy",)
@@ -151,38 +152,30 @@ class EksCluster(pulumi.ComponentResource):
     def _create(self, name: str, args: EksClusterArgs) -> None:
         env, config = args.env, args.config
         child = pulumi.ResourceOptions(parent=self)
-        self.cluster_role = aws.iam.Role(
-            f"{name}-cluster-role",
-            name=f"{args.role_name_prefix}-eks-cluster-role",
-            description="EKS control plane of the Poolside deployment",
-            assume_role_policy=service_trust_policy(EKS_SERVICE_PRINCIPAL[env.partition]),
-            tags=args.tags,
+        self.cluster_role = IamRole(
+            f"{name}-cluster",
+            IamRoleArgs(
+                role_name=f"{args.role_name_prefix}-eks-cluster-role",
+                trust_policy=service_trust_policy(EKS_SERVICE_PRINCIPAL[env.partition]),
+                description="EKS control plane of the Poolside deployment",
+                policy_name_prefix=args.role_name_prefix,
+                managed_policy_arns=self._managed_policy_arns(env, CLUSTER_ROLE_POLICIES),
+                tags=args.tags,
+            ),
             opts=child,
         )
-        for policy_arn in self._managed_policy_arns(env, CLUSTER_ROLE_POLICIES):
-            aws.iam.RolePolicyAttachment(
-                f"{name}-cluster-role-{policy_arn.rsplit('/', 1)[1]}",
-                role=self.cluster_role.name,
-                policy_arn=policy_arn,
-                opts=child,
-            )
-        self.node_role = aws.iam.Role(
-            f"{name}-node-role",
-            name=f"{args.role_name_prefix}-eks-node-role",
-            description="EKS managed nodes of the Poolside deployment",
-            assume_role_policy=service_trust_policy(EC2_SERVICE_PRINCIPAL[env.partition]),
-            tags=args.tags,
+        self.node_role = IamRole(
+            f"{name}-node",
+            IamRoleArgs(
+                role_name=f"{args.role_name_prefix}-eks-node-role",
+                trust_policy=service_trust_policy(EC2_SERVICE_PRINCIPAL[env.partition]),
+                description="EKS managed nodes of the Poolside deployment",
+                policy_name_prefix=args.role_name_prefix,
+                managed_policy_arns=self._managed_policy_arns(env, NODE_ROLE_POLICIES),
+                tags=args.tags,
+            ),
             opts=child,
         )
-        node_attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-role-{policy_arn.rsplit('/', 1)[1]}",
-                role=self.node_role.name,
-                policy_arn=policy_arn,
-                opts=child,
-            )
-            for policy_arn in self._managed_policy_arns(env, NODE_ROLE_POLICIES)
-        ]
 
         self.cluster = eks.Cluster(
             f"{name}-eks",
@@ -198,15 +191,13 @@ class EksCluster(pulumi.ComponentResource):
             authentication_mode=eks.AuthenticationMode(config.authentication_mode),
             enabled_cluster_log_types=list(config.enabled_log_types),
             encryption_config_key_arn=args.kms_key_arn,
-            service_role=self.cluster_role,
+            service_role=self.cluster_role.role,
             skip_default_node_group=True,
             create_oidc_provider=False,
             tags=args.tags,
             opts=child,
         )
-        self.node_groups = [
-            self._node_group(name, group, args, node_attachments) for group in config.node_groups
-        ]
+        self.node_groups = [self._node_group(name, group, args) for group in config.node_groups]
         self.name = self.cluster.eks_cluster.name
         self.endpoint = self.cluster.eks_cluster.endpoint
         self.oidc_issuer_url = self.cluster.eks_cluster.identities[0].oidcs[0].issuer
@@ -217,14 +208,13 @@ class EksCluster(pulumi.ComponentResource):
         name: str,
         group: NodeGroupConfig,
         args: EksClusterArgs,
-        node_attachments: Sequence[pulumi.Resource],
     ) -> eks.ManagedNodeGroup:
         assert self.cluster is not None
         return eks.ManagedNodeGroup(
             f"{name}-{group.name}",
             cluster=self.cluster,
             node_group_name=f"{args.role_name_prefix}-{group.name}",
-            node_role=self.node_role,
+            node_role=self.node_role.role,
             subnet_ids=args.config.private_subnet_ids,
             instance_types=list(group.instance_types),
             ami_type=AMI_TYPES[group.gpu],
@@ -244,5 +234,6 @@ class EksCluster(pulumi.ComponentResource):
             ]
             or None,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(node_attachments)),
+            # Nodes join only once their role's policies are attached: the whole IamRole.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_role]),
         )

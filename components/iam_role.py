@@ -85,8 +85,9 @@ class IamRole(pulumi.ComponentResource):
             )
             self.policies[purpose] = policy
         for index, arn in enumerate(args.managed_policy_arns):
+            label = arn.rsplit("/", 1)[1] if isinstance(arn, str) else f"managed-{index}"
             aws.iam.RolePolicyAttachment(
-                f"{name}-managed-{index}", role=self.role.name, policy_arn=arn, opts=child
+                f"{name}-{label}", role=self.role.name, policy_arn=arn, opts=child
             )
 
         self.arn = self.role.arn

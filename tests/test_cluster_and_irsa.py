@@ -145,12 +145,11 @@ def test_created_cluster_is_private_encrypted_and_uses_our_roles(partition: str)
     assert gpu["diskSize"] == 100
     assert groups["cluster-system"].inputs["amiType"] == "AL2023_x86_64_STANDARD"
     # Nodes join only once their role can: every node-role attachment precedes the group.
-    node_attachment_urns = {
-        a.urn
-        for a in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-        if a.inputs["role"] == "poolside-acme-eks-node-role"
-    }
-    assert node_attachment_urns <= set(groups["cluster-gpu"].dependencies)
+    # Depending on the node role's IamRole component expands to the role and every attachment.
+    node_role_component = recording.one("poolside:aws:IamRole", "cluster-node")
+    node_role_parts = {r.urn for r in recording.resources if r.parent == node_role_component.urn}
+    assert len(node_role_parts) == 4
+    assert node_role_parts <= set(groups["cluster-gpu"].dependencies)
 
 
 def test_public_endpoint_carries_the_allowlist() -> None:
