@@ -1,9 +1,13 @@
 """Poolside on AWS: reads the stack config once, builds the components in dependency order."""
 
+import json
+
 import pulumi
 
 from aws_environment import AwsEnvironment
+from components.bastion import Bastion, BastionArgs
 from components.bucket import Bucket, BucketArgs
+from components.deployment_parameters import DeploymentParameters, DeploymentParametersArgs
 from components.ecr_repositories import EcrRepositories, EcrRepositoriesArgs
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.iam_role import IamRole, IamRoleArgs
@@ -168,6 +172,56 @@ if config.cluster.create_service_accounts:
         ),
     )
 
+# The deployment's facts in SSM Parameter Store under /poolside/deployment/<deploymentName>/, for
+# the bastion's tooling and the Helm values, so nobody copies ARNs by hand.
+parameter_values: dict[str, pulumi.Input[str]] = {
+    "region": env.region,
+    "cluster-name": cluster.name,
+    "oidc-provider-arn": oidc.arn,
+    "pod-role-arn": pod_role.arn,
+    "bucket-name": bucket.bucket_name,
+    "kms-key-arn": key.arn,
+    "ecr-repository-urls": repositories.urls.apply(lambda urls: json.dumps(urls, sort_keys=True)),
+}
+if customization_role is not None:
+    parameter_values["customization-role-arn"] = customization_role.arn
+if lbc.enabled:
+    parameter_values["load-balancer-controller-role-arn"] = irsa_roles[1].arn
+parameters = DeploymentParameters(
+    "parameters",
+    DeploymentParametersArgs(
+        deployment_name=config.deployment_name, values=parameter_values, tags=tags
+    ),
+)
+
+# The bastion: reached through SSM Session Manager only, cluster admin through an access entry.
+bastion = None
+if config.bastion.enabled:
+    bastion_subnet_id = config.bastion_subnet_id
+    assert bastion_subnet_id is not None  # the config refuses an enabled bastion without one
+    bastion = Bastion(
+        "bastion",
+        BastionArgs(
+            env=env,
+            prefix=config.prefix,
+            deployment_name=config.deployment_name,
+            key=key,
+            bucket=bucket,
+            repositories=repositories,
+            cluster_name=cluster.name,
+            subnet_id=bastion_subnet_id,
+            # None for an existing cluster: the bastion looks the VPC up from its subnet.
+            vpc_id=config.cluster.vpc_id,
+            instance_type=config.bastion.instance_type,
+            ami_id=config.bastion.ami_id,
+            install_tools=config.bastion.install_tools,
+            root_volume_size_gib=config.bastion.root_volume_size_gib,
+            existing_lock_table_name=config.bastion.existing_lock_table_name,
+            bedrock=config.bedrock.enabled,
+            tags=tags,
+        ),
+    )
+
 pulumi.export("accountId", env.account_id)
 pulumi.export("region", env.region)
 pulumi.export("partition", env.partition)
@@ -189,3 +243,13 @@ if customization_role is not None:
 if lbc.enabled:
     pulumi.export("loadBalancerControllerRoleArn", irsa_roles[1].arn)
 pulumi.export("serviceAccountAnnotations", annotations)
+pulumi.export("parameterPath", parameters.path)
+if bastion is not None:
+    pulumi.export("bastionRoleArn", bastion.role_arn)
+    pulumi.export("bastionInstanceProfileName", bastion.instance_profile_name)
+    pulumi.export("bastionInstanceProfileArn", bastion.instance_profile_arn)
+    pulumi.export("bastionInstanceId", bastion.instance_id)
+    pulumi.export("bastionStartSessionCommand", bastion.start_session_command)
+    pulumi.export("bastionSecurityGroupId", bastion.security_group_id)
+    pulumi.export("lockTableName", bastion.lock_table_name)
+    pulumi.export("permissionsBoundaryArn", bastion.permissions_boundary_arn)

@@ -16,6 +16,45 @@ PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
 DNS_SUFFIXES = {"aws": "amazonaws.com", "aws-us-gov": "amazonaws.com", "aws-cn": "amazonaws.com.cn"}
 
 
+# Service principals per service and partition: looked up, never derived from the DNS suffix,
+# because China is inconsistent.
+# - ec2: `ec2.amazonaws.com.cn` in aws-cn. IAM refuses `ec2.amazonaws.com` there as an invalid
+#   principal (kubernetes/kops#27, awsdocs/aws-step-functions-developer-guide#37) and EKS asks for
+#   the `.cn` one in a node role's trust (awslabs/cdk-eks-blueprints#558); GovCloud uses the
+#   commercial principal (aws/aws-cdk#22589).
+# - eks: `eks.amazonaws.com` in every partition; a `.cn` EKS principal is refused.
+# - bedrock: `bedrock.amazonaws.com` (Amazon Bedrock User Guide, "Create a service role for model
+#   customization"); no source gives GovCloud another one. No AWS China page documents Bedrock
+#   model customization: check AWS China's documentation before enabling Bedrock in aws-cn.
+SERVICE_PRINCIPALS: dict[str, dict[str, str]] = {
+    "ec2": {
+        "aws": "ec2.amazonaws.com",
+        "aws-us-gov": "ec2.amazonaws.com",
+        "aws-cn": "ec2.amazonaws.com.cn",
+    },
+    "eks": {
+        "aws": "eks.amazonaws.com",
+        "aws-us-gov": "eks.amazonaws.com",
+        "aws-cn": "eks.amazonaws.com",
+    },
+    "bedrock": {
+        "aws": "bedrock.amazonaws.com",
+        "aws-us-gov": "bedrock.amazonaws.com",
+        "aws-cn": "bedrock.amazonaws.com",
+    },
+}
+
+
+def service_principal(service: str, partition: str) -> str:
+    """The service principal of `service` in `partition`; unknown ones are refused."""
+    try:
+        return SERVICE_PRINCIPALS[service][partition]
+    except KeyError:
+        raise ValueError(
+            f"no service principal known for {service!r} in partition {partition!r}"
+        ) from None
+
+
 def partition_of_region(region: str) -> str:
     """The partition a region belongs to (`us-gov-*` GovCloud, `cn-*` China, else commercial)."""
     if region.startswith("us-gov-"):
@@ -58,6 +97,10 @@ class AwsEnvironment:
     def global_arn(self, service: str, resource: str) -> str:
         """An ARN of a global service (IAM) in this account: no region part."""
         return self.arn(service, resource, account=self.account_id)
+
+    def service_principal(self, service: str) -> str:
+        """The principal of an AWS service in this stack's partition (`SERVICE_PRINCIPALS`)."""
+        return service_principal(service, self.partition)
 
     def aws_managed_policy_arn(self, policy_name: str) -> str:
         """An AWS-managed policy: `arn:<partition>:iam::aws:policy/<name>`."""

@@ -161,6 +161,16 @@ def _pattern(regex: str, what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+# Graviton (arm64) instance families: an `a1`, or a `g` among the letters after the generation
+# (t4g, m7g, c7gn, r8g, x2gd, im4gn, g5g). The bastion's default AMI and its tools are x86_64.
+_ARM64_INSTANCE_TYPE = re.compile(r"^(a1|[a-z]+\d+[a-z]*g[a-z]*)\.")
+
+
+def is_arm64_instance_type(instance_type: str) -> bool:
+    """Whether an instance type is a Graviton (arm64) one."""
+    return _ARM64_INSTANCE_TYPE.match(instance_type) is not None
+
+
 def _cidr(value: str) -> str:
     try:
         network = ipaddress.ip_network(value, strict=True)
@@ -565,6 +575,21 @@ class StackConfig(Section):
                     "bastion.subnetId",
                     "required when poolside:cluster.privateSubnetIds is empty "
                     "(an existing cluster): name the bastion's private subnet",
+                )
+            )
+        bastion = self.bastion
+        if (
+            bastion.enabled
+            and is_arm64_instance_type(bastion.instance_type)
+            and (bastion.ami_id is None or bastion.install_tools)
+        ):
+            problems.append(
+                (
+                    "bastion.instanceType",
+                    f"{bastion.instance_type!r} is arm64 (Graviton), but the default AMI and the "
+                    "tools of poolside:bastion.installTools are x86_64: choose an x86_64 type, or "
+                    "set poolside:bastion.amiId to an arm64 AMI and poolside:bastion.installTools "
+                    "to false",
                 )
             )
         if problems:

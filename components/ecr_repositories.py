@@ -14,7 +14,9 @@ from policies.documents import Statement, statement
 # Registry-level actions: IAM grants them on `*` only (they name no repository).
 REGISTRY_ACTIONS = ("ecr:GetAuthorizationToken",)
 PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+# BatchCheckLayerAvailability: a push first asks which layers the repository already has.
 PUSH_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
     "ecr:InitiateLayerUpload",
     "ecr:UploadLayerPart",
     "ecr:CompleteLayerUpload",

@@ -57,21 +57,6 @@ def service_trust_policy(service_principal: str) -> str:
     )
 
 
-# Service principals looked up per partition, never derived from the DNS suffix: EKS keeps
-# `eks.amazonaws.com` in aws-cn (a `.cn` principal is refused), while EC2 there is
-# `ec2.amazonaws.com.cn`.
-EKS_SERVICE_PRINCIPAL = {
-    "aws": "eks.amazonaws.com",
-    "aws-us-gov": "eks.amazonaws.com",
-    "aws-cn": "eks.amazonaws.com",
-}
-EC2_SERVICE_PRINCIPAL = {
-    "aws": "ec2.amazonaws.com",
-    "aws-us-gov": "ec2.amazonaws.com",
-    "aws-cn": "ec2.amazonaws.com.cn",
-}
-
-
 def kubeconfig(name: str, endpoint: str, certificate_authority: str, region: str) -> str:
     """A kubeconfig that authenticates with `aws eks get-token` (the caller's AWS credentials)."""
     return json.dumps(
@@ -156,7 +141,7 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-cluster",
             IamRoleArgs(
                 role_name=f"{args.role_name_prefix}-eks-cluster-role",
-                trust_policy=service_trust_policy(EKS_SERVICE_PRINCIPAL[env.partition]),
+                trust_policy=service_trust_policy(env.service_principal("eks")),
                 description="EKS control plane of the Poolside deployment",
                 policy_name_prefix=args.role_name_prefix,
                 managed_policy_arns=self._managed_policy_arns(env, CLUSTER_ROLE_POLICIES),
@@ -168,7 +153,7 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-node",
             IamRoleArgs(
                 role_name=f"{args.role_name_prefix}-eks-node-role",
-                trust_policy=service_trust_policy(EC2_SERVICE_PRINCIPAL[env.partition]),
+                trust_policy=service_trust_policy(env.service_principal("ec2")),
                 description="EKS managed nodes of the Poolside deployment",
                 policy_name_prefix=args.role_name_prefix,
                 managed_policy_arns=self._managed_policy_arns(env, NODE_ROLE_POLICIES),

@@ -47,6 +47,15 @@ class PoolsideMocks(pulumi.runtime.Mocks):
             "aws:iam/role:Role": self._iam_role,
             "aws:iam/policy:Policy": self._iam_policy,
             "aws:iam/instanceProfile:InstanceProfile": self._iam_instance_profile,
+            # the bastion (components/bastion.py) and the deployment's parameters
+            "aws:ec2/instance:Instance": self._ec2_instance,
+            "aws:ec2/securityGroup:SecurityGroup": self._security_group,
+            "aws:dynamodb/table:Table": self._dynamodb_table,
+            "aws:ssm/parameter:Parameter": self._ssm_parameter,
+            "aws:eks/accessEntry:AccessEntry": self._eks_access_entry,
+            "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": (
+                self._eks_access_policy_association
+            ),
             "aws:iam/openIdConnectProvider:OpenIdConnectProvider": self._oidc_provider,
             "eks:index:Cluster": self._eks_cluster,
         }
@@ -193,6 +202,58 @@ class PoolsideMocks(pulumi.runtime.Mocks):
             "uniqueId": "AIPA" + _digest(args.name, length=17).upper(),
         }
 
+    # -- the bastion and the deployment's parameters -------------------------------------------
+
+    def _ec2_instance(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        instance_id = "i-" + _digest(self.env.account_id, args.name, length=17)
+        octets = [int(_digest(args.name, part, length=2), 16) for part in ("c", "d")]
+        private_ip = f"10.0.{octets[0]}.{octets[1] or 10}"
+        return instance_id, {
+            **args.inputs,
+            "arn": self.env.regional_arn("ec2", f"instance/{instance_id}"),
+            "instanceState": "running",
+            "privateIp": private_ip,
+            "primaryNetworkInterfaceId": "eni-" + _digest(instance_id, "eni", length=17),
+        }
+
+    def _security_group(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        group_id = "sg-" + _digest(self.env.account_id, args.name, length=17)
+        return group_id, {
+            **args.inputs,
+            "name": self.physical_name(args),
+            "arn": self.env.regional_arn("ec2", f"security-group/{group_id}"),
+            "ownerId": self.env.account_id,
+        }
+
+    def _dynamodb_table(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        name = self.physical_name(args)
+        return name, {
+            **args.inputs,
+            "name": name,
+            "arn": self.env.regional_arn("dynamodb", f"table/{name}"),
+        }
+
+    def _ssm_parameter(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        name = self.physical_name(args)
+        arn = self.env.regional_arn("ssm", f"parameter/{name.lstrip('/')}")
+        return name, {**args.inputs, "name": name, "arn": arn, "version": 1}
+
+    def _eks_access_entry(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        cluster, principal = str(args.inputs["clusterName"]), str(args.inputs["principalArn"])
+        role = principal.rsplit("/", 1)[-1]
+        entry = f"{cluster}/role/{self.env.account_id}/{role}/{_uuid(cluster, principal)}"
+        return f"{cluster}:{principal}", {
+            **args.inputs,
+            "accessEntryArn": self.env.regional_arn("eks", f"access-entry/{entry}"),
+            "kubernetesGroups": [],
+            "userName": principal,
+        }
+
+    def _eks_access_policy_association(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        cluster, principal = args.inputs["clusterName"], args.inputs["principalArn"]
+        association = f"{cluster}#{principal}#{args.inputs['policyArn']}"
+        return association, {**args.inputs, "associatedAt": "2026-01-01T00:00:00Z"}
+
     # -- invokes -----------------------------------------------------------------------------
 
     def call(
@@ -225,4 +286,31 @@ class PoolsideMocks(pulumi.runtime.Mocks):
             }, []
         if args.token == "aws:eks/getCluster:getCluster":
             return self.cluster_state(str(args.args["name"])), []
+        if args.token == "aws:ssm/getParameter:getParameter":
+            # AWS's public AMI parameters (`/aws/service/ami-...`) hold an AMI id of the region.
+            name = str(args.args["name"])
+            value = "ami-" + _digest(env.region, name, length=17)
+            return {
+                "id": name,
+                "name": name,
+                "arn": env.arn("ssm", f"parameter/{name.lstrip('/')}", region=env.region),
+                "type": "String",
+                "value": value,
+                "insecureValue": value,
+                "version": 1,
+                "withDecryption": True,
+                "region": env.region,
+            }, []
+        if args.token == "aws:ec2/getSubnet:getSubnet":
+            subnet_id = str(args.args["id"])
+            return {
+                "id": subnet_id,
+                "arn": env.regional_arn("ec2", f"subnet/{subnet_id}"),
+                "vpcId": "vpc-" + _digest(env.account_id, subnet_id, length=17),
+                "availabilityZone": f"{env.region}a",
+                "cidrBlock": "10.0.0.0/20",
+                "ownerId": env.account_id,
+                "mapPublicIpOnLaunch": False,
+                "state": "available",
+            }, []
         raise NotImplementedError(f"the offline preview has no mock for invoke {args.token}")

@@ -128,6 +128,20 @@ def to_text(recording: Recording) -> str:
         lines += ["", "IAM roles:"]
         for role in roles:
             lines += _role_section(recording, role)
+    attached = {
+        a.inputs.get("policyArn")
+        for a in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    }
+    standalone = [
+        p
+        for p in recording.by_type("aws:iam/policy:Policy")
+        if p.outputs.get("arn") not in attached
+    ]
+    if standalone:
+        lines += ["", "IAM policies attached to no role (permissions boundaries):"]
+        for policy in standalone:
+            lines.append(f"  policy {policy.outputs.get('name')}:")
+            lines += _policy_lines(policy.inputs["policy"], "    ")
     lines += ["", "Outputs:"]
     for key, value in sorted(_plain(recording.stack_outputs).items()):
         lines.append(f"  {key}: {json.dumps(value, sort_keys=True)}")

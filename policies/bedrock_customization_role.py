@@ -20,23 +20,6 @@ from typing import Protocol
 from aws_environment import AwsEnvironment
 from policies.documents import Document, Statement, document
 
-# The service principal Bedrock assumes roles as, per partition. Looked up, never derived from the
-# partition's DNS suffix (EC2 is `ec2.amazonaws.com.cn` in China, EKS is `eks.amazonaws.com`).
-# - aws: `bedrock.amazonaws.com`, the trust policy of model-customization-iam-role.html (and of
-#   batch-iam-sr.html and automatic-service-roles.html) in the Amazon Bedrock User Guide.
-# - aws-us-gov: the same principal. No source found gives GovCloud another one, and AWS CDK's
-#   region-info treats service principals as `<service>.amazonaws.com` everywhere apart from a
-#   listed few exceptions, none of them Bedrock.
-# - aws-cn: no AWS China page documents Amazon Bedrock model customization (only Bedrock AgentCore
-#   has a China page), so Bedrock is most likely not offered there. The value follows the rule
-#   terraform-provider-aws's `aws_service_principal` applies to services without a China
-#   exception; check it against AWS China's documentation before enabling Bedrock in `aws-cn`.
-BEDROCK_SERVICE_PRINCIPAL: dict[str, str] = {
-    "aws": "bedrock.amazonaws.com",
-    "aws-us-gov": "bedrock.amazonaws.com",
-    "aws-cn": "bedrock.amazonaws.com",
-}
-
 
 class ReadWriteBucket(Protocol):
     """A bucket that grants list, get and put (the `Bucket` component)."""
@@ -51,12 +34,8 @@ class EncryptionKey(Protocol):
 
 
 def bedrock_service_principal(env: AwsEnvironment) -> str:
-    """Bedrock's service principal in the stack's partition."""
-    try:
-        return BEDROCK_SERVICE_PRINCIPAL[env.partition]
-    except KeyError:
-        message = f"no Bedrock service principal known for partition {env.partition!r}"
-        raise ValueError(message) from None
+    """Bedrock's service principal in the stack's partition (`SERVICE_PRINCIPALS`)."""
+    return env.service_principal("bedrock")
 
 
 def customization_jobs_arn(env: AwsEnvironment) -> str:

@@ -313,6 +313,7 @@ def test_ecr_grants_reach_this_deployments_repositories_only(partition: str) -> 
     assert push[1]["Action"] == [
         "ecr:BatchGetImage",
         "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchCheckLayerAvailability",
         "ecr:InitiateLayerUpload",
         "ecr:UploadLayerPart",
         "ecr:CompleteLayerUpload",

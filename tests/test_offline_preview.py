@@ -110,6 +110,8 @@ def test_text_plan_lists_resources_under_their_parents(dev_json: dict[str, Any])
     assert "      s3:ListBucket -> arn:aws:s3:::poolside-dev-123456789012" in lines
     assert "      s3:GetObject, s3:PutObject -> arn:aws:s3:::poolside-dev-123456789012/*" in lines
     assert '  kubeconfig: "[secret]"' in lines
+    assert "IAM policies attached to no role (permissions boundaries):" in lines
+    assert "  policy poolside-dev-permissions-boundary:" in lines
 
 
 def test_invalid_stack_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:

@@ -24,6 +24,8 @@ COMPONENTS = {
     "bedrock-customization": "poolside:aws:IamRole",
     "pod": "poolside:aws:IrsaRole",
     "aws-load-balancer-controller": "poolside:aws:IrsaRole",
+    "parameters": "poolside:aws:DeploymentParameters",
+    "bastion": "poolside:aws:Bastion",
 }
 
 
@@ -81,6 +83,12 @@ def test_every_taggable_resource_carries_the_merged_tags() -> None:
         "aws:iam/policy:Policy",
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
         "eks:index:Cluster",
+        "aws:iam/instanceProfile:InstanceProfile",
+        "aws:ec2/instance:Instance",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:dynamodb/table:Table",
+        "aws:ssm/parameter:Parameter",
+        "aws:eks/accessEntry:AccessEntry",
     }
     # Taggable types the program creates but does not tag would show up here.
     untagged_taggable = {
@@ -92,8 +100,14 @@ def test_every_taggable_resource_carries_the_merged_tags() -> None:
         and not r.parent.split("::")[2].split("$")[-1].startswith("eks:index:")  # pulumi-eks tags
     }
     assert untagged_taggable == set()
+    merged = {"owner": "platform", "poolside:deployment": "acme"}
     for resource in tagged:
-        assert resource.inputs["tags"] == {"owner": "platform", "poolside:deployment": "acme"}
+        if resource.type == "aws:ec2/instance:Instance":
+            # The console shows an instance by its Name tag; the volume carries the merged tags.
+            assert resource.inputs["tags"] == {**merged, "Name": "poolside-acme-bastion"}
+            assert resource.inputs["rootBlockDevice"]["tags"] == merged
+        else:
+            assert resource.inputs["tags"] == merged, resource.name
 
 
 TAGGABLE_NAMES = {
@@ -104,6 +118,12 @@ TAGGABLE_NAMES = {
     "Policy",
     "OpenIdConnectProvider",
     "Cluster",
+    "InstanceProfile",
+    "Instance",
+    "SecurityGroup",
+    "Table",
+    "Parameter",
+    "AccessEntry",
 }
 
 
@@ -121,7 +141,8 @@ def test_data_is_retained_on_destroy_by_default_and_per_section_on_request() -> 
         }
     )
     retained = {r.type.split("/")[0] for r in released.resources if r.retain_on_delete}
-    assert retained == {"aws:kms"}
+    # The key is still retained, and so is the bastion's state-lock table (it holds the locks).
+    assert retained == {"aws:kms", "aws:dynamodb"}
 
 
 @pytest.mark.parametrize("partition", PARTITIONS)
@@ -138,6 +159,7 @@ def test_stack_outputs(partition: str) -> None:
     )
     assert issuer.startswith(f"oidc.eks.{region}.{suffix}/id/")
     roles = f"arn:{partition}:iam::{ACCOUNT_ID}:role/"
+    instance_id = recording.one("aws:ec2/instance:Instance", "bastion-instance").id
     assert outputs == {
         "accountId": ACCOUNT_ID,
         "region": region,
@@ -165,7 +187,20 @@ def test_stack_outputs(partition: str) -> None:
                 f"eks.amazonaws.com/role-arn: {roles}poolside-acme-aws-load-balancer-controller"
             ),
         },
+        "parameterPath": "/poolside/deployment/acme/",
+        "bastionRoleArn": f"{roles}poolside-acme-bastion-role",
+        "bastionInstanceProfileName": "poolside-acme-bastion-instance-profile",
+        "bastionInstanceProfileArn": (
+            f"arn:{partition}:iam::{ACCOUNT_ID}:instance-profile/poolside-acme-bastion-instance-profile"
+        ),
+        "bastionInstanceId": instance_id,
+        "bastionStartSessionCommand": f"aws ssm start-session --target {instance_id} --region {region}",
+        "bastionSecurityGroupId": outputs["bastionSecurityGroupId"],
+        "lockTableName": "poolside-acme-terraform-locks",
+        "permissionsBoundaryArn": f"arn:{partition}:iam::{ACCOUNT_ID}:policy/poolside-acme-permissions-boundary",
     }
+    assert re.fullmatch(r"i-[0-9a-f]{17}", instance_id)
+    assert re.fullmatch(r"sg-[0-9a-f]{17}", outputs["bastionSecurityGroupId"])
     assert outputs["clusterEndpoint"].startswith("https://")
     assert outputs["clusterEndpoint"].endswith(f".{region}.eks.{suffix}")
     assert outputs["kubeconfig"] == {
@@ -224,6 +259,7 @@ def test_the_environment_is_looked_up_once() -> None:
         "aws:index/getCallerIdentity:getCallerIdentity",
         "aws:index/getPartition:getPartition",
         "aws:index/getRegion:getRegion",
+        "aws:ssm/getParameter:getParameter",  # the bastion's Amazon Linux 2023 AMI
     ]
 
 
@@ -307,8 +343,13 @@ def test_bedrock_can_be_switched_off() -> None:
         "poolside-acme-eks-node-role",
         "poolside-acme-eks-pod-role",
         "poolside-acme-aws-load-balancer-controller",
+        "poolside-acme-bastion-role",
     }
     assert "bedrockCustomizationRoleArn" not in recording.stack_outputs
+    boundary = json.loads(
+        recording.one("aws:iam/policy:Policy", "bastion-permissions-boundary").inputs["policy"]
+    )
+    assert not any(a.startswith("bedrock:") for s in boundary["Statement"] for a in s["Action"])
 
 
 def test_load_balancer_controller_role_can_be_switched_off_or_moved() -> None:

@@ -455,3 +455,22 @@ def test_bedrock_inference_profiles_name_their_regions() -> None:
 def test_section_value_rules(section: dict[str, Any], fragment: str) -> None:
     [line] = problems({"deploymentName": "acme", **section})
     assert line.startswith(fragment)
+
+
+def test_graviton_bastion_needs_an_arm64_ami_and_no_x86_tools() -> None:
+    [line] = problems({"deploymentName": "acme", "bastion": {"instanceType": "t4g.medium"}})
+    assert line.startswith("poolside:bastion.instanceType: 't4g.medium' is arm64 (Graviton)")
+    ok = parse(
+        {
+            "deploymentName": "acme",
+            "bastion": {
+                "instanceType": "t4g.medium",
+                "amiId": "ami-0123456789abcdef0",
+                "installTools": False,
+            },
+        }
+    )
+    assert ok.bastion.instance_type == "t4g.medium"
+    assert parse(
+        {"deploymentName": "acme", "bastion": {"enabled": False, "instanceType": "m7g.large"}}
+    )
