@@ -9,7 +9,7 @@ from components.bastion import Bastion, BastionArgs
 from components.bucket import Bucket, BucketArgs
 from components.deployment_parameters import DeploymentParameters, DeploymentParametersArgs
 from components.ecr_repositories import EcrRepositories, EcrRepositoriesArgs
-from components.eks_cluster import EksCluster, EksClusterArgs
+from components.eks_cluster import EksCluster, EksClusterArgs, look_up_cluster
 from components.iam_role import IamRole, IamRoleArgs
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.kms_key import KmsKey, KmsKeyArgs
@@ -22,10 +22,22 @@ from policies.bedrock_customization_role import (
     bedrock_customization_trust_policy,
 )
 from policies.documents import render
-from stack_config import load_stack_config
+from stack_config import check_against_environment, load_stack_config
 
 config = load_stack_config()  # raises before anything is registered when the config is invalid
 env = AwsEnvironment.lookup()
+existing_cluster = (
+    look_up_cluster(config.cluster.existing_cluster_name)
+    if config.cluster.existing_cluster_name is not None
+    else None
+)
+check_against_environment(  # the rules that need the account or the existing cluster
+    config,
+    partition=env.partition,
+    account_id=env.account_id,
+    existing_issuer_url=existing_cluster.issuer_url if existing_cluster else None,
+    existing_authentication_mode=existing_cluster.authentication_mode if existing_cluster else None,
+)
 tags = config.resource_tags
 
 key = KmsKey(
@@ -74,6 +86,7 @@ cluster = EksCluster(
         config=config.cluster,
         kms_key_arn=key.arn,
         role_name_prefix=config.prefix,
+        existing=existing_cluster,
         tags=tags,
     ),
 )
@@ -168,7 +181,10 @@ if config.cluster.create_service_accounts:
         ServiceAccountsArgs(
             kubeconfig=cluster.kubeconfig,
             roles={account: role.arn for role in irsa_roles for account in role.service_accounts},
-            create_namespaces=[config.pod_role.namespace],
+            # Kubernetes' own namespaces always exist; a fresh Poolside one is created.
+            create_namespaces=[config.pod_role.namespace]
+            if config.pod_role.namespace not in ("default", "kube-system", "kube-public")
+            else [],
         ),
     )
 
@@ -209,6 +225,7 @@ if config.bastion.enabled:
             bucket=bucket,
             repositories=repositories,
             cluster_name=cluster.name,
+            cluster_security_group_id=cluster.security_group_id,
             subnet_id=bastion_subnet_id,
             # None for an existing cluster: the bastion looks the VPC up from its subnet.
             vpc_id=config.cluster.vpc_id,

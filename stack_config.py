@@ -15,7 +15,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import pulumi
@@ -43,6 +43,8 @@ ROLE_NAME_SUFFIXES = (
 IAM_ROLE_NAME_MAX = 64
 MAX_PREFIX_LENGTH = IAM_ROLE_NAME_MAX - max(len(s) for s in ROLE_NAME_SUFFIXES)
 
+EKS_NODE_GROUP_NAME_MAX = 63
+
 # The tag the program puts on every taggable resource; users may not override it.
 DEPLOYMENT_TAG = "poolside:deployment"
 
@@ -56,7 +58,7 @@ _ECR_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0
 class CrossFieldError(ValueError):
     """Raised by a model validator to report problems on named keys of that model."""
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
+    def __init__(self, problems: Sequence[tuple[str | tuple[str | int, ...], str]]) -> None:
         super().__init__("; ".join(f"{key}: {msg}" for key, msg in problems))
         self.problems = problems
 
@@ -298,9 +300,37 @@ class EcrConfig(Section):
     )
 
 
+_LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+_LABEL_KEY = re.compile(
+    r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?" + _LABEL_NAME
+)
+_LABEL_VALUE = re.compile(f"({_LABEL_NAME})?")
+
+
+def _label_key(value: str) -> str:
+    prefix, _, _ = value.rpartition("/")
+    if not _LABEL_KEY.fullmatch(value) or len(prefix) > 253:
+        raise ValueError("must be a Kubernetes label key such as example.com/role")
+    return value
+
+
+def _labels(labels: dict[str, str]) -> dict[str, str]:
+    for key, value in labels.items():
+        _label_key(key)
+        if not _LABEL_VALUE.fullmatch(value):
+            raise ValueError(f"label {key!r} must have a Kubernetes label value (got {value!r})")
+    return labels
+
+
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+Labels = Annotated[dict[str, str], AfterValidator(_labels)]
+
+
 class TaintConfig(Section):
-    key: str = Field(description="Taint key.")
-    value: str = Field("", description="Taint value.")
+    key: LabelKey = Field(description="Taint key.")
+    value: Annotated[str, _pattern(f"({_LABEL_NAME})?", "a Kubernetes label value")] = Field(
+        "", description="Taint value."
+    )
     effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] = Field(
         description="`NO_SCHEDULE`, `NO_EXECUTE` or `PREFER_NO_SCHEDULE`."
     )
@@ -319,27 +349,64 @@ class NodeGroupConfig(Section):
     disk_size_gib: Annotated[int, _between(20, 16384, "GiB")] = Field(
         100, description="Root volume size in GiB."
     )
-    gpu: bool = Field(False, description="GPU nodes: the NVIDIA AMI type (`AL2023_x86_64_NVIDIA`).")
-    labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes node labels.")
+    gpu: bool = Field(
+        False,
+        description=(
+            "GPU nodes: the NVIDIA AMI type (`AL2023_x86_64_NVIDIA`). Graviton instance types "
+            "get `AL2023_ARM_64_STANDARD`."
+        ),
+    )
+    labels: Labels = Field(default_factory=dict, description="Kubernetes node labels.")
     taints: list[TaintConfig] = Field(default_factory=list, description="Kubernetes taints.")
 
+    @property
+    def arm64(self) -> bool:
+        """Graviton nodes (every instance type of a group has one architecture)."""
+        return is_arm64_instance_type(self.instance_types[0])
+
     @model_validator(mode="after")
-    def _sizes_ordered(self) -> NodeGroupConfig:
+    def _consistent(self) -> NodeGroupConfig:
+        problems: list[tuple[str, str]] = []
         if not self.min_size <= self.desired_size <= self.max_size:
-            raise CrossFieldError(
-                [
-                    (
-                        "desiredSize",
-                        f"must lie between minSize ({self.min_size}) and maxSize "
-                        f"({self.max_size}) (got {self.desired_size})",
-                    )
-                ]
+            problems.append(
+                (
+                    "desiredSize",
+                    f"must lie between minSize ({self.min_size}) and maxSize "
+                    f"({self.max_size}) (got {self.desired_size})",
+                )
             )
+        architectures = {is_arm64_instance_type(t) for t in self.instance_types}
+        if len(architectures) > 1:
+            problems.append(
+                ("instanceTypes", "mixes arm64 (Graviton) and x86_64 types; one AMI serves both")
+            )
+        elif self.gpu and self.arm64:
+            problems.append(
+                ("gpu", "GPU node groups use the x86_64 NVIDIA AMI: choose x86_64 GPU instances")
+            )
+        if problems:
+            raise CrossFieldError(problems)
         return self
 
 
 LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 DEFAULT_LOG_TYPES: tuple[LogType, ...] = ("api", "audit", "authenticator")
+
+
+# Settings that shape a cluster this stack creates; set with an existing cluster, they would be
+# silently ignored, so they are refused instead. (`privateSubnetIds` stays: the bastion's default.)
+CREATED_CLUSTER_FIELDS = frozenset(
+    {
+        "kubernetes_version",
+        "vpc_id",
+        "public_subnet_ids",
+        "endpoint_public_access",
+        "public_access_cidrs",
+        "authentication_mode",
+        "enabled_log_types",
+        "node_groups",
+    }
+)
 
 
 class ClusterConfig(Section):
@@ -387,16 +454,11 @@ class ClusterConfig(Section):
     def _mode_is_consistent(self) -> ClusterConfig:
         problems: list[tuple[str, str]] = []
         if self.existing_cluster_name is not None:
-            for key, value in (
-                ("vpcId", self.vpc_id),
-                ("nodeGroups", self.node_groups),
-                ("publicSubnetIds", self.public_subnet_ids),
-                ("publicAccessCidrs", self.public_access_cidrs),
-            ):
-                if value:
+            for field_name in ClusterConfig.model_fields:
+                if field_name in CREATED_CLUSTER_FIELDS & self.model_fields_set:
                     problems.append(
                         (
-                            key,
+                            to_camel(field_name),
                             "only applies to a cluster this stack creates; remove it or "
                             "poolside:cluster.existingClusterName",
                         )
@@ -412,9 +474,17 @@ class ClusterConfig(Section):
                 )
             if self.vpc_id is None:
                 problems.append(("vpcId", "required to create a cluster"))
-            if len(self.private_subnet_ids) < 2:
+            if len(set(self.private_subnet_ids)) < 2:
                 problems.append(
-                    ("privateSubnetIds", "needs at least two subnets to create a cluster")
+                    ("privateSubnetIds", "needs at least two different subnets to create a cluster")
+                )
+            if not self.node_groups:
+                problems.append(
+                    (
+                        "nodeGroups",
+                        "needs at least one node group to create a cluster (CoreDNS and the "
+                        "Poolside pods need nodes)",
+                    )
                 )
         if self.endpoint_public_access and not self.public_access_cidrs:
             problems.append(
@@ -559,7 +629,7 @@ class StackConfig(Section):
 
     @model_validator(mode="after")
     def _sections_agree(self) -> StackConfig:
-        problems: list[tuple[str, str]] = []
+        problems: list[tuple[str | tuple[str | int, ...], str]] = []
         if self.deployment_prefix is None and len(self.prefix) > MAX_PREFIX_LENGTH:
             problems.append(
                 (
@@ -577,6 +647,17 @@ class StackConfig(Section):
                     "(an existing cluster): name the bastion's private subnet",
                 )
             )
+        for index, group in enumerate(self.cluster.node_groups):
+            node_group_name = f"{self.prefix}-{group.name}"
+            if len(node_group_name) > EKS_NODE_GROUP_NAME_MAX:
+                problems.append(
+                    (
+                        ("cluster", "nodeGroups", index, "name"),
+                        f"makes the node group name {node_group_name!r} "
+                        f"{len(node_group_name)} characters; EKS allows "
+                        f"{EKS_NODE_GROUP_NAME_MAX}",
+                    )
+                )
         bastion = self.bastion
         if (
             bastion.enabled
@@ -691,7 +772,8 @@ def format_errors(error: ValidationError) -> list[str]:
         cause = err.get("ctx", {}).get("error")
         if isinstance(cause, CrossFieldError):
             lines.extend(
-                f"{_key_path((*loc, *key.split('.')))}: {msg}" for key, msg in cause.problems
+                f"{_key_path((*loc, *(key if isinstance(key, tuple) else key.split('.'))))}: {msg}"
+                for key, msg in cause.problems
             )
             continue
         kind = err["type"]
@@ -745,6 +827,67 @@ def namespace_config(namespace: str = NAMESPACE) -> dict[str, Any]:
     merged.update(runtime_config.CONFIG.get())
     prefix = namespace + ":"
     return {k[len(prefix) :]: v for k, v in merged.items() if k.startswith(prefix)}
+
+
+_OIDC_PROVIDER_ARN = re.compile(
+    r"arn:(?P<partition>[^:]+):iam::(?P<account>\d{12}):oidc-provider/(?P<issuer>.+)"
+)
+
+
+def check_against_environment(
+    config: StackConfig,
+    *,
+    partition: str,
+    account_id: str,
+    existing_issuer_url: str | None = None,
+    existing_authentication_mode: str | None = None,
+) -> None:
+    """The rules that need the account and, for an existing cluster, what AWS reports of it.
+
+    Run after the look-ups and before any resource is registered; raises StackConfigError.
+    """
+    from aws_environment import partition_of_region
+
+    problems: list[str] = []
+    cluster = config.cluster
+    arn = cluster.existing_oidc_provider_arn
+    if arn is not None:
+        key = _key_path(("cluster", "existingOidcProviderArn"))
+        parts = _OIDC_PROVIDER_ARN.fullmatch(arn)
+        assert parts is not None  # the field's own rule already matched it
+        if parts["partition"] != partition or parts["account"] != account_id:
+            problems.append(
+                f"{key}: must be a provider of this account and partition "
+                f"(arn:{partition}:iam::{account_id}:oidc-provider/...) (got {_shown(arn)})"
+            )
+        elif existing_issuer_url is not None:
+            issuer = existing_issuer_url.removeprefix("https://")
+            if parts["issuer"] != issuer:
+                problems.append(
+                    f"{key}: names the provider of {parts['issuer']!r}, but cluster "
+                    f"{cluster.existing_cluster_name!r} issues tokens as {issuer!r}"
+                )
+    if existing_authentication_mode == "CONFIG_MAP" and config.bastion.enabled:
+        problems.append(
+            f"{_key_path(('cluster', 'existingClusterName'))}: cluster "
+            f"{cluster.existing_cluster_name!r} authenticates with the aws-auth ConfigMap only; "
+            "the bastion's access entry needs authentication mode API or API_AND_CONFIG_MAP "
+            "(switch the cluster's mode, or set poolside:bastion.enabled to false)"
+        )
+    if partition == "aws-cn" and config.bedrock.enabled:
+        problems.append(
+            f"{_key_path(('bedrock', 'enabled'))}: Amazon Bedrock is not offered in the aws-cn "
+            "partition: set it to false"
+        )
+    for index, profile in enumerate(config.bedrock.inference_profiles):
+        for position, region in enumerate(profile.regions):
+            if partition_of_region(region) != partition:
+                problems.append(
+                    f"{_key_path(('bedrock', 'inferenceProfiles', index, 'regions', position))}: "
+                    f"must be a region of the stack's partition {partition} (got {_shown(region)})"
+                )
+    if problems:
+        raise StackConfigError(problems)
 
 
 def load_stack_config() -> StackConfig:

@@ -75,6 +75,8 @@ class BastionArgs:
     """The deployment's repositories: the ECR Access Policy is scoped to their namespace."""
     cluster_name: pulumi.Input[str]
     """The managed or existing EKS cluster the access entry is made in."""
+    cluster_security_group_id: pulumi.Input[str]
+    """The cluster security group EKS attaches to the API endpoint: it admits the bastion."""
     subnet_id: str
     """A private subnet (the config's `bastion_subnet_id`)."""
     vpc_id: str | None = None
@@ -206,7 +208,8 @@ class Bastion(pulumi.ComponentResource):
         )
         self.permissions_boundary_arn = self.permissions_boundary.arn
 
-        # -- the role, its six policies and the SSM core policy (7 of IAM's 10 per role) ------
+        # -- the role, its six policies (the default one in two parts) and the SSM core policy:
+        # 8 of IAM's 10 managed policies per role.
         documents = {
             "ecr-access": bastion_policies.ecr_access_policy(
                 args.repositories.namespace_arn_pattern
@@ -219,15 +222,18 @@ class Bastion(pulumi.ComponentResource):
             "terraform-state": bastion_policies.terraform_state_policy(self.lock_table_arn),
             "default": bastion_policies.bastion_host_default_policy(
                 env,
-                prefix=prefix,
-                deployment_name=args.deployment_name,
                 cluster_name=args.cluster_name,
-                key_arn=args.key.arn,
-                permissions_boundary_arn=self.permissions_boundary_arn,
                 data_grants=[
                     *args.bucket.grant_read_write("DeploymentBucket"),
                     *args.key.grant_encrypt_decrypt(),
                 ],
+            ),
+            "default-iam": bastion_policies.bastion_host_default_iam_policy(
+                env,
+                prefix=prefix,
+                deployment_name=args.deployment_name,
+                key_arn=args.key.arn,
+                permissions_boundary_arn=self.permissions_boundary_arn,
             ),
         }
         self.iam = IamRole(
@@ -288,6 +294,19 @@ class Bastion(pulumi.ComponentResource):
             opts=child,
         )
         self.security_group_id = self.security_group.id
+        # The API endpoint is private: its cluster security group must admit the bastion, or
+        # `kubectl` from the bastion times out whatever the access entry allows.
+        self.cluster_api_ingress = aws.vpc.SecurityGroupIngressRule(
+            f"{name}-cluster-api",
+            security_group_id=args.cluster_security_group_id,
+            referenced_security_group_id=self.security_group.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description=f"Poolside bastion of {args.deployment_name}: Kubernetes API",
+            tags=tags,
+            opts=child,
+        )
 
         # -- the instance -----------------------------------------------------------------------
         ami: pulumi.Input[str]

@@ -28,7 +28,37 @@ NODE_ROLE_POLICIES = (
     "AmazonEC2ContainerRegistryReadOnly",
     "AmazonEKS_CNI_Policy",
 )
-AMI_TYPES = {False: "AL2023_x86_64_STANDARD", True: "AL2023_x86_64_NVIDIA"}
+
+
+def ami_type(group: NodeGroupConfig) -> str:
+    """Amazon Linux 2023 for the group's architecture; NVIDIA drivers for GPU groups (x86_64)."""
+    if group.gpu:
+        return "AL2023_x86_64_NVIDIA"
+    return "AL2023_ARM_64_STANDARD" if group.arm64 else "AL2023_x86_64_STANDARD"
+
+
+@dataclass(frozen=True)
+class ExistingCluster:
+    """What the program needs of a cluster it does not manage, looked up once by name."""
+
+    name: str
+    endpoint: str
+    issuer_url: str
+    certificate_authority: str
+    security_group_id: str
+    authentication_mode: str
+
+
+def look_up_cluster(name: str) -> ExistingCluster:
+    found = aws.eks.get_cluster(name=name)
+    return ExistingCluster(
+        name=found.name,
+        endpoint=found.endpoint,
+        issuer_url=found.identities[0].oidcs[0].issuer,
+        certificate_authority=found.certificate_authorities[0].data,
+        security_group_id=found.vpc_config.cluster_security_group_id,
+        authentication_mode=found.access_configs[0].authentication_mode,
+    )
 
 
 @dataclass(frozen=True)
@@ -38,6 +68,8 @@ class EksClusterArgs:
     config: ClusterConfig
     kms_key_arn: pulumi.Input[str]
     role_name_prefix: str
+    existing: ExistingCluster | None = None
+    """The looked-up cluster when `config.existing_cluster_name` is set; nothing is created."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -102,33 +134,31 @@ class EksCluster(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     oidc_issuer_url: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    """The cluster security group EKS attaches to the control plane (API access rules go here)."""
     created: bool
 
     def __init__(
         self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("poolside:aws:EksCluster", name, None, opts)
-        config = args.config
-        self.created = config.existing_cluster_name is None
+        self.created = args.existing is None
         self.cluster: eks.Cluster | None = None
-        if config.existing_cluster_name is not None:
-            self._look_up(config.existing_cluster_name, args.env)
+        if args.existing is not None:
+            self._use_existing(args.existing, args.env)
         else:
             self._create(name, args)
         self.register_outputs(
             {"name": self.name, "endpoint": self.endpoint, "oidcIssuerUrl": self.oidc_issuer_url}
         )
 
-    def _look_up(self, cluster_name: str, env: AwsEnvironment) -> None:
-        found = aws.eks.get_cluster(name=cluster_name)
-        issuer = found.identities[0].oidcs[0].issuer
+    def _use_existing(self, found: ExistingCluster, env: AwsEnvironment) -> None:
         self.name = pulumi.Output.from_input(found.name)
         self.endpoint = pulumi.Output.from_input(found.endpoint)
-        self.oidc_issuer_url = pulumi.Output.from_input(issuer)
+        self.oidc_issuer_url = pulumi.Output.from_input(found.issuer_url)
+        self.security_group_id = pulumi.Output.from_input(found.security_group_id)
         self.kubeconfig = pulumi.Output.secret(
-            kubeconfig(
-                found.name, found.endpoint, found.certificate_authorities[0].data, env.region
-            )
+            kubeconfig(found.name, found.endpoint, found.certificate_authority, env.region)
         )
 
     def _managed_policy_arns(self, env: AwsEnvironment, names: Sequence[str]) -> list[str]:
@@ -178,13 +208,26 @@ class EksCluster(pulumi.ComponentResource):
             encryption_config_key_arn=args.kms_key_arn,
             service_role=self.cluster_role.role,
             skip_default_node_group=True,
+            # CoreDNS needs nodes to become healthy: created below, after the node groups,
+            # instead of by pulumi-eks before any node exists (the add-on then times out).
+            coredns_addon_options={"enabled": False},
             create_oidc_provider=False,
             tags=args.tags,
             opts=child,
         )
         self.node_groups = [self._node_group(name, group, args) for group in config.node_groups]
         self.name = self.cluster.eks_cluster.name
+        self.coredns = aws.eks.Addon(
+            f"{name}-coredns",
+            cluster_name=self.name,
+            addon_name="coredns",
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.node_groups)),
+        )
         self.endpoint = self.cluster.eks_cluster.endpoint
+        self.security_group_id = self.cluster.eks_cluster.vpc_config.cluster_security_group_id
         self.oidc_issuer_url = self.cluster.eks_cluster.identities[0].oidcs[0].issuer
         self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig_json)
 
@@ -202,7 +245,7 @@ class EksCluster(pulumi.ComponentResource):
             node_role=self.node_role.role,
             subnet_ids=args.config.private_subnet_ids,
             instance_types=list(group.instance_types),
-            ami_type=AMI_TYPES[group.gpu],
+            ami_type=ami_type(group),
             disk_size=group.disk_size_gib,
             scaling_config={
                 "min_size": group.min_size,

@@ -76,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
 
     partition = partition_of_region(region)
     env = AwsEnvironment(partition, region, args.account_id, DNS_SUFFIXES[partition])
-    recording = run_program(config, PoolsideMocks(env), stack=stack_name)
+    try:
+        recording = run_program(config, PoolsideMocks(env), stack=stack_name)
+    except StackConfigError as error:  # the rules that need the account or an existing cluster
+        return _fail(error.problems)
     if args.format == "json":
         json.dump(to_preview_json(recording), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -35,8 +35,12 @@ def _uuid(*parts: str) -> str:
 class PoolsideMocks(pulumi.runtime.Mocks):
     """Answers the resource registrations and invokes of the Poolside program."""
 
-    def __init__(self, env: AwsEnvironment) -> None:
+    def __init__(
+        self, env: AwsEnvironment, cluster_overrides: dict[str, dict[str, Any]] | None = None
+    ) -> None:
         self.env = env
+        # What `eks.get_cluster` reports differently for a named existing cluster (tests).
+        self.cluster_overrides = cluster_overrides or {}
         self.calls: list[pulumi.runtime.MockCallArgs] = []
         self.monitor: MockMonitor | None = None
         self._resources: dict[str, Callable[[pulumi.runtime.MockResourceArgs], MockState]] = {
@@ -101,6 +105,13 @@ class PoolsideMocks(pulumi.runtime.Mocks):
             "identities": [{"oidcs": [{"issuer": self.oidc_issuer(cluster_name)}]}],
             "certificateAuthorities": [{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"}],
             "status": "ACTIVE",
+            "vpcConfig": {
+                "clusterSecurityGroupId": "sg-" + _digest(cluster_name, "eks", length=17)
+            },
+            "accessConfigs": [
+                {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True}
+            ],
+            **self.cluster_overrides.get(cluster_name, {}),
         }
 
     def physical_name(self, args: pulumi.runtime.MockResourceArgs, key: str = "name") -> str:

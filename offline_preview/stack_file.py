@@ -25,6 +25,8 @@ class StackFileError(Exception):
 
 
 def _as_engine_value(value: Any) -> str:
+    if value is None:
+        return ""  # `key:` with no value: an empty string, as the engine passes it
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):

@@ -215,6 +215,11 @@ POLICY_WRITE_ACTIONS = (
     "iam:DeletePolicyVersion",
 )
 PASS_ROLE_ACTIONS = ("iam:PassRole",)
+# Creating a role or policy with tags (the deployment tag the writes above require) is also a
+# TagRole / TagPolicy call. Allowed only to put this deployment's tag on an entity that has no
+# deployment tag yet: a new one. Re-tagging another deployment's entity stays impossible.
+TAG_NEW_ROLE_ACTIONS = ("iam:TagRole",)
+TAG_NEW_POLICY_ACTIONS = ("iam:TagPolicy",)
 # Denied on the IAM roles and policies the program manages (changes to them go through the
 # program), whatever any other policy allows: every IAM write, as patterns so that write actions
 # IAM adds later are denied too.
@@ -271,11 +276,6 @@ BOUNDARY_PARAMETER_READ_ACTIONS = (
     "ssm:GetParameters",
     "ssm:GetParametersByPath",
 )
-
-# Read-only actions the bastion's documents grant on `*` although they take resources: none. Every
-# read that accepts an ARN is scoped (the cluster, this account's roles, keys and log groups);
-# what stays on `*` is what IAM grants nowhere else. Kept (empty) so the lint runs against it.
-STAR_ALLOWLIST: dict[str, str] = {}
 
 
 def ec2_service_principal(partition: str) -> str:
@@ -389,29 +389,22 @@ def terraform_state_policy(table_arn: pulumi.Input[str]) -> Document:
 def bastion_host_default_policy(
     env: AwsEnvironment,
     *,
-    prefix: str,
-    deployment_name: str,
     cluster_name: pulumi.Input[str],
-    key_arn: pulumi.Input[str],
-    permissions_boundary_arn: pulumi.Input[str],
     data_grants: Sequence[Statement],
 ) -> Document:
-    """Bastion Host Default Policy: what deployment operations on the bastion need, and no more.
+    """Bastion Host Default Policy, part 1 of 2: the reads and the deployment's data.
+
+    The specification's one default policy ("extensive permissions ... EC2, IAM, S3, KMS, and
+    more") is split in two customer-managed policies, because with the longest names it grows
+    past IAM's 6,144-character quota: this part, and `bastion_host_default_iam_policy`.
 
     * Reads: EC2, ELB and account listings on `*` (IAM grants them nowhere else); EKS on the
       deployment's cluster; IAM, KMS and CloudWatch Logs on this account (and region).
     * Data: `data_grants` (the bucket's read-write and the key's encrypt-decrypt grants).
-    * IAM writes: `<deploymentPrefix>-*` roles only with the deployment's permissions boundary;
-      `<deploymentPrefix>-*` policies only with the deployment tag; PassRole of
-      `<deploymentPrefix>-*` roles.
-    * Denies: any IAM write on the roles and policies the program manages (the bastion's own
-      role and policies and the boundary included), and deleting or disabling the key.
 
     No EC2, ELB or EKS writes: the program owns the network, the cluster and its node groups,
     and the load balancers belong to the controller.
     """
-    deployment_roles = [env.global_arn("iam", f"role/{prefix}-*")]
-    deployment_policies = [env.global_arn("iam", f"policy/{prefix}-*")]
     cluster = pulumi.Output.from_input(cluster_name)
     return document(
         [
@@ -438,6 +431,31 @@ def bastion_host_default_policy(
             statement("ReadKeys", KMS_READ_ACTIONS, [env.regional_arn("kms", "key/*")]),
             statement("ReadLogs", LOGS_READ_ACTIONS, [env.regional_arn("logs", "log-group:*")]),
             *data_grants,
+        ]
+    )
+
+
+def bastion_host_default_iam_policy(
+    env: AwsEnvironment,
+    *,
+    prefix: str,
+    deployment_name: str,
+    key_arn: pulumi.Input[str],
+    permissions_boundary_arn: pulumi.Input[str],
+) -> Document:
+    """Bastion Host Default Policy, part 2 of 2: IAM for deployment operations, and guardrails.
+
+    * IAM writes: `<deploymentPrefix>-*` roles only with the deployment's permissions boundary;
+      `<deploymentPrefix>-*` policies only with the deployment tag; tagging only new entities
+      with this deployment's tag; PassRole of this deployment's (tagged) `<deploymentPrefix>-*`
+      roles.
+    * Denies: any IAM write on the roles and policies the program manages (the bastion's own
+      role and policies and the boundary included), and deleting or disabling the key.
+    """
+    deployment_roles = [env.global_arn("iam", f"role/{prefix}-*")]
+    deployment_policies = [env.global_arn("iam", f"policy/{prefix}-*")]
+    return document(
+        [
             statement(
                 "ManageBoundedDeploymentRoles",
                 BOUNDED_ROLE_WRITE_ACTIONS,
@@ -456,7 +474,29 @@ def bastion_host_default_policy(
                 deployment_policies,
                 condition={"StringEquals": {f"aws:ResourceTag/{DEPLOYMENT_TAG}": deployment_name}},
             ),
-            statement("PassDeploymentRoles", PASS_ROLE_ACTIONS, deployment_roles),
+            *(
+                statement(
+                    sid,
+                    actions,
+                    resources,
+                    condition={
+                        "StringEquals": {f"aws:RequestTag/{DEPLOYMENT_TAG}": deployment_name},
+                        "Null": {f"aws:ResourceTag/{DEPLOYMENT_TAG}": "true"},
+                    },
+                )
+                for sid, actions, resources in (
+                    ("TagNewDeploymentRoles", TAG_NEW_ROLE_ACTIONS, deployment_roles),
+                    ("TagNewDeploymentPolicies", TAG_NEW_POLICY_ACTIONS, deployment_policies),
+                )
+            ),
+            # Only this deployment's roles (tagged), so a deployment whose name extends this
+            # one's (`acme-prod` for `acme`) keeps its roles to itself.
+            statement(
+                "PassDeploymentRoles",
+                PASS_ROLE_ACTIONS,
+                deployment_roles,
+                condition={"StringEquals": {f"aws:ResourceTag/{DEPLOYMENT_TAG}": deployment_name}},
+            ),
             statement(
                 "DenyChangesToProgramIam",
                 IAM_WRITE_PATTERNS,

@@ -24,6 +24,7 @@ CLUSTER: dict[str, Any] = {
         "subnet-0000000000000000b",
         "subnet-0000000000000000c",
     ],
+    "nodeGroups": [{"name": "system"}],
 }
 
 
@@ -52,14 +53,19 @@ def run_stack(
     *,
     partition: str = "aws",
     program: Callable[[], None] | None = None,
+    mocks: PoolsideMocks | None = None,
 ) -> Recording:
     """Run the whole program (or `program`) with deployment `acme` plus `poolside` keys."""
     env = environment(partition)
-    keys = {"deploymentName": "acme", "cluster": CLUSTER, **(poolside or {})}
+    keys: dict[str, Any] = {"deploymentName": "acme", "cluster": CLUSTER}
+    if partition == "aws-cn":
+        keys["bedrock"] = {"enabled": False}  # Bedrock is not offered in China
+    keys.update(poolside or {})
     config = engine_config(keys, env.region)
+    mocks = mocks or PoolsideMocks(env)
     if program is None:
-        return run_program(config, PoolsideMocks(env), stack="test")
-    return run_program(config, PoolsideMocks(env), stack="test", program=program)
+        return run_program(config, mocks, stack="test")
+    return run_program(config, mocks, stack="test", program=program)
 
 
 def policy(resource: RecordedResource, key: str = "policy") -> dict[str, Any]:

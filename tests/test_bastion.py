@@ -27,11 +27,13 @@ from offline_preview.engine import RecordedResource, Recording
 from policies import bastion as policies
 from stack_config import is_arm64_instance_type
 from tests.harness import ACCOUNT_ID, PARTITIONS, REGIONS, environment, policy, run_stack
+from tests.iam_allowlist import STAR_ALLOWLIST
 from tests.iam_lint import actions_requiring_star, lint_policy
 
 PREFIX = "poolside-acme"
 TAGS = {"owner": "platform", "poolside:deployment": "acme"}
 SUBNET = "subnet-0000000000000000a"
+CLUSTER_SECURITY_GROUP = "sg-0c1u5t3r0000000aa"
 VPC = "vpc-0123456789abcdef0"
 MANAGED_POLICY_MAX = 6144
 TRUST_POLICY_MAX = 2048
@@ -43,6 +45,7 @@ PURPOSES = (
     "acm-read",
     "terraform-state",
     "default",
+    "default-iam",
 )
 
 ROLE = "aws:iam/role:Role"
@@ -109,6 +112,7 @@ def build(
         bucket=bucket,
         repositories=repositories,
         cluster_name=cluster_name,
+        cluster_security_group_id=CLUSTER_SECURITY_GROUP,
         subnet_id=SUBNET,
         vpc_id=VPC,
         tags=tags,
@@ -210,6 +214,20 @@ def test_role_is_trusted_by_ec2_of_its_partition_only(partition: str, principal:
     )
 
 
+def test_the_cluster_api_admits_the_bastion_on_443_only(stack: tuple[str, Recording]) -> None:
+    _, recording = stack
+    [rule] = recording.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    group = recording.one("aws:ec2/securityGroup:SecurityGroup", "bastion-security-group")
+    assert rule.inputs["securityGroupId"] == CLUSTER_SECURITY_GROUP
+    assert rule.inputs["referencedSecurityGroupId"] == group.id
+    assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == (
+        "tcp",
+        443,
+        443,
+    )
+    assert "cidrIpv4" not in rule.inputs
+
+
 def test_an_unknown_partition_has_no_ec2_principal() -> None:
     with pytest.raises(
         ValueError, match="no service principal known for 'ec2' in partition 'aws-iso'"
@@ -223,7 +241,7 @@ def test_role_has_its_six_policies_and_the_ssm_core_policy(stack: tuple[str, Rec
     attached = [a for a in recording.by_type(ATTACHMENT) if a.inputs["role"] == role_name]
     by_name = {p.outputs["arn"]: p.inputs["name"] for p in recording.by_type(POLICY)}
     arns = {a.inputs["policyArn"] for a in attached}
-    assert len(attached) == len(arns) == 7 <= POLICIES_PER_ROLE_MAX
+    assert len(attached) == len(arns) == 8 <= POLICIES_PER_ROLE_MAX
     ssm_core = f"arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
     assert {by_name.get(arn, arn) for arn in arns} == {
         *(f"{PREFIX}-bastion-{purpose}" for purpose in PURPOSES),
@@ -414,18 +432,6 @@ def expected_default_policy(
     iam = f"arn:{partition}:iam::{ACCOUNT_ID}"
     eks = f"arn:{partition}:eks:{region}:{ACCOUNT_ID}"
     bucket = f"arn:{partition}:s3:::{prefix}-{ACCOUNT_ID}"
-    protected = [
-        f"{iam}:{kind}/{prefix}-{name}"
-        for kind in ("role", "policy")
-        for name in (
-            "aws-load-balancer-controller*",
-            "bastion-*",
-            "bedrock-*",
-            "eks-*",
-            "permissions-boundary",
-            "pod-*",
-        )
-    ]
     return {
         "ReadEc2": allow(
             [
@@ -518,6 +524,31 @@ def expected_default_policy(
             ["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
             [key_arn],
         ),
+    }
+
+
+def expected_default_iam_policy(
+    partition: str,
+    *,
+    key_arn: str,
+    boundary_arn: str,
+    prefix: str = PREFIX,
+    deployment_name: str = "acme",
+) -> dict[str, dict[str, Any]]:
+    iam = f"arn:{partition}:iam::{ACCOUNT_ID}"
+    protected = [
+        f"{iam}:{kind}/{prefix}-{name}"
+        for kind in ("role", "policy")
+        for name in (
+            "aws-load-balancer-controller*",
+            "bastion-*",
+            "bedrock-*",
+            "eks-*",
+            "permissions-boundary",
+            "pod-*",
+        )
+    ]
+    return {
         "ManageBoundedDeploymentRoles": allow(
             [
                 "iam:CreateRole",
@@ -542,7 +573,23 @@ def expected_default_policy(
             [f"{iam}:policy/{prefix}-*"],
             StringEquals={"aws:ResourceTag/poolside:deployment": deployment_name},
         ),
-        "PassDeploymentRoles": allow(["iam:PassRole"], [f"{iam}:role/{prefix}-*"]),
+        "TagNewDeploymentRoles": allow(
+            ["iam:TagRole"],
+            [f"{iam}:role/{prefix}-*"],
+            StringEquals={"aws:RequestTag/poolside:deployment": deployment_name},
+            Null={"aws:ResourceTag/poolside:deployment": "true"},
+        ),
+        "TagNewDeploymentPolicies": allow(
+            ["iam:TagPolicy"],
+            [f"{iam}:policy/{prefix}-*"],
+            StringEquals={"aws:RequestTag/poolside:deployment": deployment_name},
+            Null={"aws:ResourceTag/poolside:deployment": "true"},
+        ),
+        "PassDeploymentRoles": allow(
+            ["iam:PassRole"],
+            [f"{iam}:role/{prefix}-*"],
+            StringEquals={"aws:ResourceTag/poolside:deployment": deployment_name},
+        ),
         "DenyChangesToProgramIam": deny(
             [
                 "iam:Add*",
@@ -568,6 +615,12 @@ def test_bastion_host_default_policy(stack: tuple[str, Recording]) -> None:
     partition, recording = stack
     doc = documents(recording)[f"{PREFIX}-bastion-default"]
     assert statements(doc) == expected_default_policy(
+        partition,
+        key_arn=recording.stack_outputs["keyArn"],
+        boundary_arn=recording.stack_outputs["permissionsBoundaryArn"],
+    )
+    iam_doc = documents(recording)[f"{PREFIX}-bastion-default-iam"]
+    assert statements(iam_doc) == expected_default_iam_policy(
         partition,
         key_arn=recording.stack_outputs["keyArn"],
         boundary_arn=recording.stack_outputs["permissionsBoundaryArn"],
@@ -659,30 +712,36 @@ def test_every_iam_role_write_requires_the_deployments_boundary(
     stack: tuple[str, Recording],
 ) -> None:
     _, recording = stack
-    default = statements(documents(recording)[f"{PREFIX}-bastion-default"])
+    default = statements(documents(recording)[f"{PREFIX}-bastion-default-iam"])
     boundary_arn = recording.stack_outputs["permissionsBoundaryArn"]
     role_writes = [
         (sid, s)
         for sid, s in default.items()
         if s["Effect"] == "Allow"
         and any(":role/" in r for r in s["Resource"])
-        and s["Action"] != ["iam:PassRole"]
+        and s["Action"] not in (["iam:PassRole"], ["iam:TagRole"])
     ]
     assert [sid for sid, _ in role_writes] == ["ManageBoundedDeploymentRoles"]
     assert role_writes[0][1]["Condition"] == {
         "StringEquals": {"iam:PermissionsBoundary": boundary_arn}
     }
     allowed = {a for s in default.values() if s["Effect"] == "Allow" for a in s["Action"]}
-    # Never: lift or swap a boundary, or retag a role or policy into the deployment.
+    # Never: lift or swap a boundary, or untag a role or policy out of the deployment.
     assert not allowed & {
         "iam:DeleteRolePermissionsBoundary",
         "iam:PutRolePermissionsBoundary",
-        "iam:TagRole",
         "iam:UntagRole",
-        "iam:TagPolicy",
         "iam:UntagPolicy",
         "iam:SetDefaultPolicyVersion",
     }
+    # Tagging only puts this deployment's tag on an entity without one (a new one): it can
+    # never move another deployment's role or policy into this one.
+    for s in default.values():
+        if {"iam:TagRole", "iam:TagPolicy"} & set(s["Action"]):
+            assert s["Condition"] == {
+                "StringEquals": {"aws:RequestTag/poolside:deployment": "acme"},
+                "Null": {"aws:ResourceTag/poolside:deployment": "true"},
+            }
     # Every IAM write is scoped to `<deploymentPrefix>-*` names.
     for s in default.values():
         if s["Effect"] == "Allow" and any(
@@ -696,7 +755,7 @@ def test_every_iam_role_write_requires_the_deployments_boundary(
 
 def test_the_bastion_cannot_change_its_own_role_policies_or_the_boundary() -> None:
     recording = run("aws")
-    default = statements(documents(recording)[f"{PREFIX}-bastion-default"])
+    default = statements(documents(recording)[f"{PREFIX}-bastion-default-iam"])
     denied = default["DenyChangesToProgramIam"]
     own = [
         recording.stack_outputs["roleArn"],
@@ -726,7 +785,7 @@ def test_the_key_cannot_be_scheduled_for_deletion_or_disabled(
     stack: tuple[str, Recording],
 ) -> None:
     _, recording = stack
-    default = statements(documents(recording)[f"{PREFIX}-bastion-default"])
+    default = statements(documents(recording)[f"{PREFIX}-bastion-default-iam"])
     assert default["DenyKeyDestruction"] == deny(
         ["kms:ScheduleKeyDeletion", "kms:DisableKey"], [recording.stack_outputs["keyArn"]]
     )
@@ -759,7 +818,7 @@ def test_policies_fit_the_quotas_with_the_longest_names() -> None:
         bucket_name="b" * 63,
     )
     sizes = {p.inputs["name"]: minified(p.inputs["policy"]) for p in recording.by_type(POLICY)}
-    assert len(sizes) == 7
+    assert len(sizes) == 8
     assert max(sizes.values()) <= MANAGED_POLICY_MAX, sizes
     for role in recording.by_type(ROLE):
         assert minified(role.inputs["assumeRolePolicy"]) <= TRUST_POLICY_MAX
@@ -769,7 +828,7 @@ def test_every_bastion_document_passes_the_iam_lint(stack: tuple[str, Recording]
     partition, recording = stack
     docs = documents(recording)
     docs["trust"] = policy(recording.one(ROLE, "bastion-iam-role"), "assumeRolePolicy")
-    assert len(docs) == 8
+    assert len(docs) == 9
     problems = {
         name: found
         for name, doc in docs.items()
@@ -779,7 +838,7 @@ def test_every_bastion_document_passes_the_iam_lint(stack: tuple[str, Recording]
                 partition=partition,
                 region=REGIONS[partition],
                 account_id=ACCOUNT_ID,
-                star_allowlist=policies.STAR_ALLOWLIST,
+                star_allowlist=STAR_ALLOWLIST,
             )
         )
     }
@@ -787,8 +846,8 @@ def test_every_bastion_document_passes_the_iam_lint(stack: tuple[str, Recording]
 
 
 def test_the_star_allowlist_holds_only_documented_actions_that_take_resources() -> None:
-    assert actions_requiring_star(policies.STAR_ALLOWLIST) == set()
-    assert all(reason.strip() for reason in policies.STAR_ALLOWLIST.values())
+    assert actions_requiring_star(STAR_ALLOWLIST) == set()
+    assert all(reason.strip() for reason in STAR_ALLOWLIST.values())
 
 
 def test_every_action_on_star_needs_it_or_is_allowlisted(stack: tuple[str, Recording]) -> None:
@@ -800,7 +859,9 @@ def test_every_action_on_star_needs_it_or_is_allowlisted(stack: tuple[str, Recor
         if s["Effect"] == "Allow" and s["Resource"] == "*"
         for action in s["Action"]
     }
-    assert on_star - actions_requiring_star(on_star) == set(policies.STAR_ALLOWLIST)
+    # Every read that accepts an ARN is scoped: the bastion needs no entry in the one allowlist
+    # (which today holds the Load Balancer Controller's vendor policy only).
+    assert on_star - actions_requiring_star(on_star) == set()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -928,7 +989,12 @@ def test_security_group_has_no_ingress_and_only_https_egress(
     assert group.outputs["arn"] == (
         f"arn:{partition}:ec2:{REGIONS[partition]}:{ACCOUNT_ID}:security-group/{group.id}"
     )
-    assert not [r for r in recording.resources if "SecurityGroupIngressRule" in r.type]
+    # The only ingress rule the bastion makes opens the cluster's API to it, never the reverse.
+    assert not [
+        r
+        for r in recording.resources
+        if "SecurityGroupIngressRule" in r.type and r.inputs["securityGroupId"] == group.id
+    ]
     assert not [
         r for r in recording.resources if r.type == "aws:ec2/securityGroupRule:SecurityGroupRule"
     ]
@@ -1023,6 +1089,7 @@ def test_everything_belongs_to_the_bastion_component() -> None:
         ("poolside:aws:IamRole", "bastion-iam"),
         ("aws:iam/instanceProfile:InstanceProfile", "bastion-instance-profile"),
         (SECURITY_GROUP, "bastion-security-group"),
+        ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "bastion-cluster-api"),
         (INSTANCE, "bastion-instance"),
         (ACCESS_ENTRY, "bastion-access-entry"),
         (ASSOCIATION, "bastion-cluster-admin"),
@@ -1030,8 +1097,8 @@ def test_everything_belongs_to_the_bastion_component() -> None:
     iam = recording.one("poolside:aws:IamRole", "bastion-iam")
     iam_children = children_of(recording, iam)
     assert {r.type for r in iam_children} == {ROLE, POLICY, ATTACHMENT}
-    assert len([r for r in iam_children if r.type == POLICY]) == 6
-    assert len([r for r in iam_children if r.type == ATTACHMENT]) == 7
+    assert len([r for r in iam_children if r.type == POLICY]) == 7  # default in two parts
+    assert len([r for r in iam_children if r.type == ATTACHMENT]) == 8  # and the SSM core policy
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.eks_cluster import EksCluster, EksClusterArgs
+from components.eks_cluster import EksCluster, EksClusterArgs, look_up_cluster
 from components.irsa_role import IrsaRole, IrsaRoleArgs, irsa_trust_policy
 from components.oidc_provider import OidcProvider, OidcProviderArgs
 from offline_preview.engine import Recording
@@ -38,6 +38,11 @@ def build(partition: str, cluster: Any, existing_provider: str | None = None) ->
             config=cluster,
             kms_key_arn=KEY_ARN,
             role_name_prefix="poolside-acme",
+            existing=(
+                look_up_cluster(cluster.existing_cluster_name)
+                if cluster.existing_cluster_name
+                else None
+            ),
             tags={"poolside:deployment": "acme"},
         ),
     )
@@ -70,7 +75,7 @@ def issuer_of(recording: Recording) -> str:
 @pytest.mark.parametrize("partition", PARTITIONS)
 def test_created_cluster_is_private_encrypted_and_uses_our_roles(partition: str) -> None:
     config = cluster_config(
-        **CLUSTER,
+        **{k: v for k, v in CLUSTER.items() if k != "nodeGroups"},
         nodeGroups=[
             {"name": "system", "minSize": 2, "desiredSize": 2, "maxSize": 4},
             {

@@ -33,11 +33,11 @@ from policies.eks_pod_role import (
 )
 from stack_config import BedrockConfig
 from tests.harness import ACCOUNT_ID, PARTITIONS, REGIONS, environment, run_stack
+from tests.iam_allowlist import STAR_ALLOWLIST
 from tests.iam_lint import actions_requiring_star, lint_policy
 
-# Actions the spec grants on `*` although they take resources: none. MeterUsage and the two
-# Bedrock List actions are on `*` because they have no resource type at all, which the lint knows.
-STAR_ALLOWLIST: dict[str, str] = {}
+# The project's one allowlist. The pod role needs none of it: MeterUsage and the two Bedrock List
+# actions are on `*` because they have no resource type at all, which the lint knows.
 
 # IAM quotas: a managed policy holds at most 6,144 characters and a role trust policy 2,048 by
 # default, whitespace excluded (IAM and AWS STS quotas, IAM User Guide).
@@ -495,9 +495,27 @@ def config_keys(partition: str, config: str) -> dict[str, Any]:
     return FULL_CONFIG[partition] if config == "full" else {}
 
 
-def test_star_allowlist_holds_only_actions_that_take_resources() -> None:
-    assert actions_requiring_star(STAR_ALLOWLIST) == set()
-    assert STAR_ALLOWLIST == {}
+def test_no_pod_role_action_on_star_needs_an_allowlist_entry() -> None:
+    env = environment("aws")
+    bedrock = BedrockConfig.model_validate({})
+    documents = [
+        aws_marketplace_metering_policy(),
+        bedrock_read_only_policy(env),
+        bedrock_model_invocation_policy(env, bedrock),
+    ]
+    on_star = {
+        action
+        for document in documents
+        for s in document["Statement"]
+        if s["Resource"] == "*"
+        for action in s["Action"]
+    }
+    assert on_star == {
+        "aws-marketplace:MeterUsage",
+        "bedrock:ListFoundationModels",
+        "bedrock:ListCustomModels",
+    }
+    assert actions_requiring_star(on_star) == on_star
 
 
 @pytest.mark.parametrize("config", CONFIGS)

@@ -30,6 +30,8 @@ POLICIES_PER_ROLE_MAX = 10
 def full_stack(partition: str) -> Recording:
     """The program with every optional part switched on (inference profiles where offered)."""
     bedrock: dict[str, Any] = {"models": [], "customizationBaseModels": []}
+    if partition == "aws-cn":
+        bedrock = {"enabled": False}  # Bedrock is not offered in China
     if partition in PROFILE_REGIONS:
         bedrock["inferenceProfiles"] = [
             {"id": PROFILE_ID[partition], "regions": PROFILE_REGIONS[partition]}

@@ -160,3 +160,27 @@ def test_secrets_and_missing_files_are_reported_without_traceback(tmp_path: Path
     missing = preview("--stack", "nosuchstack")
     assert missing.returncode == 2
     assert missing.stderr.strip().endswith("Pulumi.nosuchstack.yaml: no such stack file")
+
+
+def test_rules_that_need_the_partition_exit_2_too(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.china.yaml"
+    stack.write_text(
+        "config:\n"
+        "  aws:region: cn-north-1\n"
+        "  poolside:deploymentName: acme\n"
+        "  poolside:cluster:\n"
+        "    vpcId: vpc-0123456789abcdef0\n"
+        "    privateSubnetIds: [subnet-0000000000000000a, subnet-0000000000000000b]\n"
+        "    nodeGroups: [{name: system}]\n"
+    )
+    result = preview("--config-file", str(stack))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "poolside:bedrock.enabled: Amazon Bedrock is not offered in the aws-cn partition: set it to false"
+    ]
+    stack.write_text(stack.read_text() + "  poolside:bedrock: {enabled: false}\n")
+    china = preview("--config-file", str(stack), "--format", "json")
+    assert china.returncode == 0, china.stderr
+    assert json.loads(china.stdout)["outputs"]["partition"] == "aws-cn"
+    assert "arn:aws:" not in china.stdout

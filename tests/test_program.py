@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from offline_preview.mocks import PoolsideMocks
 from stack_config import StackConfigError
-from tests.harness import ACCOUNT_ID, CLUSTER, PARTITIONS, REGIONS, run_stack
+from tests.harness import ACCOUNT_ID, CLUSTER, PARTITIONS, REGIONS, environment, run_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,6 +90,9 @@ def test_every_taggable_resource_carries_the_merged_tags() -> None:
         "aws:dynamodb/table:Table",
         "aws:ssm/parameter:Parameter",
         "aws:eks/accessEntry:AccessEntry",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "eks:index:ManagedNodeGroup",
+        "aws:eks/addon:Addon",
     }
     # Taggable types the program creates but does not tag would show up here.
     untagged_taggable = {
@@ -124,6 +128,9 @@ TAGGABLE_NAMES = {
     "Table",
     "Parameter",
     "AccessEntry",
+    "SecurityGroupIngressRule",
+    "ManagedNodeGroup",
+    "Addon",
 }
 
 
@@ -160,6 +167,11 @@ def test_stack_outputs(partition: str) -> None:
     assert issuer.startswith(f"oidc.eks.{region}.{suffix}/id/")
     roles = f"arn:{partition}:iam::{ACCOUNT_ID}:role/"
     instance_id = recording.one("aws:ec2/instance:Instance", "bastion-instance").id
+    bedrock_outputs = (
+        {}  # Bedrock is not offered in China: the harness switches it off there
+        if partition == "aws-cn"
+        else {"bedrockCustomizationRoleArn": f"{roles}poolside-acme-bedrock-customization-role"}
+    )
     assert outputs == {
         "accountId": ACCOUNT_ID,
         "region": region,
@@ -179,7 +191,7 @@ def test_stack_outputs(partition: str) -> None:
         "oidcProviderArn": f"arn:{partition}:iam::{ACCOUNT_ID}:oidc-provider/{issuer}",
         "oidcIssuerUrl": f"https://{issuer}",
         "podRoleArn": f"{roles}poolside-acme-eks-pod-role",
-        "bedrockCustomizationRoleArn": f"{roles}poolside-acme-bedrock-customization-role",
+        **bedrock_outputs,
         "loadBalancerControllerRoleArn": f"{roles}poolside-acme-aws-load-balancer-controller",
         "serviceAccountAnnotations": {
             "poolside:poolside": f"eks.amazonaws.com/role-arn: {roles}poolside-acme-eks-pod-role",
@@ -370,13 +382,30 @@ def test_load_balancer_controller_role_can_be_switched_off_or_moved() -> None:
     assert subject == "system:serviceaccount:ingress:lbc"
 
 
+def existing_cluster_mocks(**overrides: object) -> PoolsideMocks:
+    """Mocks whose `eks.get_cluster("customer-eks")` reports the given fields."""
+    issuer = "https://oidc.eks.us-east-1.amazonaws.com/id/EXISTING"
+    state = {"identities": [{"oidcs": [{"issuer": issuer}]}], **overrides}
+    return PoolsideMocks(environment("aws"), cluster_overrides={"customer-eks": state})
+
+
+EXISTING = {
+    "cluster": {"existingClusterName": "customer-eks"},
+    "bastion": {"subnetId": "subnet-0123456789abcdef0"},
+}
+EXISTING_PROVIDER = (
+    "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXISTING"
+)
+
+
 def test_existing_cluster_and_provider_create_no_cluster_and_no_provider() -> None:
-    arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXISTING"
+    arn = EXISTING_PROVIDER
     recording = run_stack(
         {
             "cluster": {"existingClusterName": "customer-eks", "existingOidcProviderArn": arn},
             "bastion": {"subnetId": "subnet-0123456789abcdef0"},
-        }
+        },
+        mocks=existing_cluster_mocks(),
     )
     assert recording.by_type("eks:index:Cluster") == []
     assert recording.by_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
@@ -384,6 +413,80 @@ def test_existing_cluster_and_provider_create_no_cluster_and_no_provider() -> No
     assert recording.stack_outputs["oidcProviderArn"] == arn
     trust = json.loads(recording.one("aws:iam/role:Role", "pod-role").inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Federated": arn}
+    # The bastion reaches the existing cluster's API through that cluster's security group.
+    [rule] = recording.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert rule.inputs["securityGroupId"].startswith("sg-")
+
+
+@pytest.mark.parametrize(
+    ("arn", "message"),
+    [
+        (
+            "arn:aws:iam::210987654321:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXISTING",
+            "poolside:cluster.existingOidcProviderArn: must be a provider of this account and partition (arn:aws:iam::123456789012:oidc-provider/...) (got "
+            '"arn:aws:iam::210987654321:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXISTING")',
+        ),
+        (
+            "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/OTHER",
+            "poolside:cluster.existingOidcProviderArn: names the provider of 'oidc.eks.us-east-1.amazonaws.com/id/OTHER', "
+            "but cluster 'customer-eks' issues tokens as 'oidc.eks.us-east-1.amazonaws.com/id/EXISTING'",
+        ),
+    ],
+)
+def test_existing_provider_must_be_the_clusters_issuer_in_this_account(
+    arn: str, message: str
+) -> None:
+    with pytest.raises(StackConfigError) as caught:
+        run_stack(
+            {
+                **EXISTING,
+                "cluster": {"existingClusterName": "customer-eks", "existingOidcProviderArn": arn},
+            },
+            mocks=existing_cluster_mocks(),
+        )
+    assert caught.value.problems == [message]
+
+
+def test_existing_cluster_in_config_map_mode_cannot_take_the_bastions_access_entry() -> None:
+    config_map_only = existing_cluster_mocks(
+        accessConfigs=[
+            {"authenticationMode": "CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": True}
+        ]
+    )
+    with pytest.raises(StackConfigError) as caught:
+        run_stack(EXISTING, mocks=config_map_only)
+    [line] = caught.value.problems
+    assert line.startswith(
+        "poolside:cluster.existingClusterName: cluster 'customer-eks' authenticates with the aws-auth ConfigMap only"
+    )
+    config_map_only = existing_cluster_mocks(
+        accessConfigs=[
+            {"authenticationMode": "CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": True}
+        ]
+    )
+    without_bastion = run_stack({**EXISTING, "bastion": {"enabled": False}}, mocks=config_map_only)
+    assert without_bastion.by_type("aws:eks/accessEntry:AccessEntry") == []
+
+
+def test_bedrock_is_refused_in_china_and_profiles_stay_in_the_partition() -> None:
+    with pytest.raises(StackConfigError) as caught:
+        run_stack({"bedrock": {"enabled": True}}, partition="aws-cn")
+    assert caught.value.problems == [
+        "poolside:bedrock.enabled: Amazon Bedrock is not offered in the aws-cn partition: set it to false"
+    ]
+    with pytest.raises(StackConfigError) as caught:
+        run_stack(
+            {
+                "bedrock": {
+                    "inferenceProfiles": [
+                        {"id": "us.anthropic.x-v1:0", "regions": ["us-east-1", "us-gov-west-1"]}
+                    ]
+                }
+            }
+        )
+    assert caught.value.problems == [
+        'poolside:bedrock.inferenceProfiles[0].regions[1]: must be a region of the stack\'s partition aws (got "us-gov-west-1")'
+    ]
 
 
 def test_service_accounts_are_created_annotated_when_asked() -> None:

@@ -276,7 +276,12 @@ def test_created_cluster_defaults() -> None:
 def test_creating_a_cluster_needs_a_vpc_and_two_private_subnets() -> None:
     assert problems({"deploymentName": "acme", "cluster": {"privateSubnetIds": []}}) == [
         "poolside:cluster.vpcId: required to create a cluster",
-        "poolside:cluster.privateSubnetIds: needs at least two subnets to create a cluster",
+        "poolside:cluster.privateSubnetIds: needs at least two different subnets to create a cluster",
+        "poolside:cluster.nodeGroups: needs at least one node group to create a cluster (CoreDNS and the Poolside pods need nodes)",
+    ]
+    same_subnet_twice = {**CLUSTER, "privateSubnetIds": ["subnet-0000000000000000a"] * 2}
+    assert problems({"deploymentName": "acme", "cluster": same_subnet_twice}) == [
+        "poolside:cluster.privateSubnetIds: needs at least two different subnets to create a cluster"
     ]
 
 
