@@ -264,3 +264,20 @@ def test_trust_policy_size_stays_within_the_quota_for_many_service_accounts() ->
         f"arn:aws-us-gov:iam::123456789012:oidc-provider/{issuer}", issuer, accounts
     )
     assert len(document) <= 2048
+
+
+def test_coredns_is_created_after_the_node_groups_and_not_by_pulumi_eks() -> None:
+    config = cluster_config(
+        **{k: v for k, v in CLUSTER.items() if k != "nodeGroups"},
+        nodeGroups=[{"name": "system"}, {"name": "arm", "instanceTypes": ["m7g.large"]}],
+    )
+    recording = run_stack(program=lambda: build("aws", config))
+    eks = recording.one("eks:index:Cluster", "cluster-eks")
+    assert eks.inputs["corednsAddonOptions"] == {"enabled": False}
+    addon = recording.one("aws:eks/addon:Addon", "cluster-coredns")
+    assert addon.inputs["addonName"] == "coredns"
+    assert addon.inputs["clusterName"] == "poolside-acme"
+    groups = recording.by_type("eks:index:ManagedNodeGroup")
+    assert {g.urn for g in groups} <= set(addon.dependencies)
+    arm = recording.one("eks:index:ManagedNodeGroup", "cluster-arm")
+    assert arm.inputs["amiType"] == "AL2023_ARM_64_STANDARD"

@@ -479,3 +479,94 @@ def test_graviton_bastion_needs_an_arm64_ami_and_no_x86_tools() -> None:
     assert parse(
         {"deploymentName": "acme", "bastion": {"enabled": False, "instanceType": "m7g.large"}}
     )
+
+
+def test_node_group_architecture_and_name_rules() -> None:
+    lines = problems(
+        {
+            "deploymentName": "acme",
+            "deploymentPrefix": "p" * 35,
+            "cluster": {
+                **CLUSTER,
+                "nodeGroups": [
+                    {"name": "mixed", "instanceTypes": ["m7g.large", "m6i.large"]},
+                    {"name": "gpu-arm", "gpu": True, "instanceTypes": ["g5g.xlarge"]},
+                    {"name": "n" * 30},
+                ],
+            },
+        }
+    )
+    assert lines == [
+        "poolside:cluster.nodeGroups[0].instanceTypes: mixes arm64 (Graviton) and x86_64 types; one AMI serves both",
+        "poolside:cluster.nodeGroups[1].gpu: GPU node groups use the x86_64 NVIDIA AMI: choose x86_64 GPU instances",
+    ]
+    [line] = problems(
+        {
+            "deploymentName": "acme",
+            "deploymentPrefix": "p" * 35,
+            "cluster": {**CLUSTER, "nodeGroups": [{"name": "n" * 30}]},
+        }
+    )
+    assert line == (
+        f"poolside:cluster.nodeGroups[0].name: makes the node group name '{'p' * 35}-{'n' * 30}' "
+        "66 characters; EKS allows 63"
+    )
+    graviton = parse(
+        {
+            "deploymentName": "acme",
+            "cluster": {**CLUSTER, "nodeGroups": [{"name": "arm", "instanceTypes": ["m7g.large"]}]},
+        }
+    )
+    assert graviton.cluster.node_groups[0].arm64 is True
+
+
+@pytest.mark.parametrize(
+    ("group", "key"),
+    [
+        ({"name": "a", "labels": {"bad label!": "x"}}, "poolside:cluster.nodeGroups[0].labels"),
+        ({"name": "a", "labels": {"ok": "bad value!"}}, "poolside:cluster.nodeGroups[0].labels"),
+        (
+            {"name": "a", "taints": [{"key": "", "effect": "NO_SCHEDULE"}]},
+            "poolside:cluster.nodeGroups[0].taints[0].key",
+        ),
+        (
+            {"name": "a", "taints": [{"key": "k", "value": "x y", "effect": "NO_SCHEDULE"}]},
+            "poolside:cluster.nodeGroups[0].taints[0].value",
+        ),
+    ],
+)
+def test_labels_and_taints_must_be_kubernetes_valid(group: dict[str, Any], key: str) -> None:
+    [line] = problems({"deploymentName": "acme", "cluster": {**CLUSTER, "nodeGroups": [group]}})
+    assert line.startswith(f"{key}: ")
+
+
+def test_existing_cluster_refuses_every_setting_it_would_ignore() -> None:
+    lines = problems(
+        {
+            "deploymentName": "acme",
+            "cluster": {
+                "existingClusterName": "eks",
+                "kubernetesVersion": "1.34",
+                "enabledLogTypes": ["api"],
+                "authenticationMode": "API",
+                "endpointPublicAccess": False,
+            },
+            "bastion": {"subnetId": "subnet-0123456789abcdef0"},
+        }
+    )
+    assert [line.split(": ")[0] for line in lines] == [
+        "poolside:cluster.kubernetesVersion",
+        "poolside:cluster.endpointPublicAccess",
+        "poolside:cluster.authenticationMode",
+        "poolside:cluster.enabledLogTypes",
+    ]
+    kept = parse(
+        {
+            "deploymentName": "acme",
+            "cluster": {
+                "existingClusterName": "eks",
+                "privateSubnetIds": ["subnet-0123456789abcdef0"],
+            },
+        }
+    )
+    assert kept.bastion_subnet_id == "subnet-0123456789abcdef0"
