@@ -1,0 +1,286 @@
+"""How the components of one Poolside deployment are wired together, layer by layer.
+
+`__main__.py` calls these in dependency order and exports the outputs; each function takes the
+parsed config and what earlier layers built, and builds one layer. No policy text lives here:
+which policies a role gets is decided here, what they grant is in `policies/`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+
+from aws_environment import AwsEnvironment
+from components.bastion import Bastion, BastionArgs
+from components.bucket import Bucket, BucketArgs
+from components.deployment_parameters import DeploymentParameters, DeploymentParametersArgs
+from components.ecr_repositories import EcrRepositories, EcrRepositoriesArgs
+from components.eks_cluster import EksCluster, EksClusterArgs, ExistingCluster
+from components.iam_role import IamRole, IamRoleArgs
+from components.irsa_role import IrsaRole, IrsaRoleArgs
+from components.kms_key import KmsKey, KmsKeyArgs
+from components.oidc_provider import OidcProvider, OidcProviderArgs
+from components.service_accounts import ServiceAccounts, ServiceAccountsArgs
+from policies import eks_pod_role
+from policies.aws_load_balancer_controller import load_balancer_controller_policy
+from policies.bedrock_customization_role import (
+    bedrock_customization_service_policy,
+    bedrock_customization_trust_policy,
+)
+from policies.documents import render
+from stack_config import StackConfig
+
+# Kubernetes' own namespaces always exist; any other Poolside namespace is created with its
+# service accounts.
+KUBERNETES_NAMESPACES = ("default", "kube-system", "kube-public")
+
+
+@dataclass(frozen=True)
+class Data:
+    key: KmsKey
+    bucket: Bucket
+    repositories: EcrRepositories
+
+
+@dataclass(frozen=True)
+class Cluster:
+    cluster: EksCluster
+    oidc: OidcProvider
+
+
+@dataclass(frozen=True)
+class WorkloadRoles:
+    pod: IrsaRole
+    customization: IamRole | None
+    load_balancer_controller: IrsaRole | None
+
+    @property
+    def irsa_roles(self) -> list[IrsaRole]:
+        return [r for r in (self.pod, self.load_balancer_controller) if r is not None]
+
+    @property
+    def role_arn_by_service_account(self) -> dict[str, pulumi.Output[str]]:
+        """`"<namespace>:<name>"` -> the ARN of the IRSA role that service account assumes."""
+        return {account: role.arn for role in self.irsa_roles for account in role.service_accounts}
+
+
+def build_data(config: StackConfig, env: AwsEnvironment) -> Data:
+    """The KMS key, and the bucket and repositories it encrypts."""
+    tags = config.resource_tags
+    key = KmsKey(
+        "kms",
+        KmsKeyArgs(
+            env=env,
+            alias=config.kms.alias or f"alias/{config.prefix}",
+            deletion_window_in_days=config.kms.deletion_window_in_days,
+            description=f"Poolside deployment {config.deployment_name}: data, images and secrets",
+            tags=tags,
+            retain_on_delete=config.kms.retain_on_delete,
+        ),
+    )
+    bucket = Bucket(
+        "data",
+        BucketArgs(
+            bucket_name=config.bucket.name or f"{config.prefix}-{env.account_id}",
+            kms_key_arn=key.arn,
+            noncurrent_version_expiration_days=config.bucket.noncurrent_version_expiration_days,
+            tags=tags,
+            retain_on_delete=config.bucket.retain_on_delete,
+        ),
+    )
+    repositories = EcrRepositories(
+        "ecr",
+        EcrRepositoriesArgs(
+            env=env,
+            namespace=config.ecr_namespace,
+            repositories=list(config.ecr.repositories),
+            kms_key_arn=key.arn,
+            image_tag_mutability=config.ecr.image_tag_mutability,
+            scan_on_push=config.ecr.scan_on_push,
+            untagged_image_expiration_days=config.ecr.untagged_image_expiration_days,
+            tags=tags,
+            retain_on_delete=config.ecr.retain_on_delete,
+        ),
+    )
+    return Data(key=key, bucket=bucket, repositories=repositories)
+
+
+def build_cluster(
+    config: StackConfig, env: AwsEnvironment, data: Data, existing: ExistingCluster | None
+) -> Cluster:
+    """The EKS cluster (created or existing) and its IAM OIDC provider (created or reused)."""
+    tags = config.resource_tags
+    cluster = EksCluster(
+        "cluster",
+        EksClusterArgs(
+            env=env,
+            cluster_name=config.cluster.existing_cluster_name or config.prefix,
+            config=config.cluster,
+            kms_key_arn=data.key.arn,
+            role_name_prefix=config.prefix,
+            existing=existing,
+            tags=tags,
+        ),
+    )
+    oidc = OidcProvider(
+        "oidc",
+        OidcProviderArgs(
+            issuer_url=cluster.oidc_issuer_url,
+            existing_provider_arn=config.cluster.existing_oidc_provider_arn,
+            tags=tags,
+        ),
+    )
+    return Cluster(cluster=cluster, oidc=oidc)
+
+
+def build_workload_roles(
+    config: StackConfig, env: AwsEnvironment, data: Data, oidc: OidcProvider
+) -> WorkloadRoles:
+    """The spec's EKS Pod Role, the role it passes to Bedrock, and the controller's role."""
+    tags = config.resource_tags
+    # What bedrock.amazonaws.com may do for a job the pod starts. It exists before the pod role
+    # because the pod's PassRole names it.
+    customization = None
+    if config.bedrock.enabled:
+        customization = IamRole(
+            "bedrock-customization",
+            IamRoleArgs(
+                role_name=f"{config.prefix}-bedrock-customization-role",
+                trust_policy=render(bedrock_customization_trust_policy(env)),
+                description="Assumed by Amazon Bedrock for this deployment's customization jobs",
+                policy_name_prefix=config.prefix,
+                policies={
+                    "bedrock-customization-data-access": bedrock_customization_service_policy(
+                        data.bucket, data.key
+                    )
+                },
+                tags=tags,
+            ),
+        )
+
+    pod_policies = {
+        "pod-s3-access": eks_pod_role.s3_access_policy(data.bucket),
+        "pod-marketplace-metering": eks_pod_role.aws_marketplace_metering_policy(),
+        "pod-kms-access": eks_pod_role.kms_access_policy(data.key),
+    }
+    if customization is not None:
+        pod_policies |= {
+            "pod-bedrock-read-only": eks_pod_role.bedrock_read_only_policy(env),
+            "pod-bedrock-model-invocation": eks_pod_role.bedrock_model_invocation_policy(
+                env, config.bedrock
+            ),
+            "pod-bedrock-customization-job": eks_pod_role.bedrock_customization_job_policy(
+                env, customization.arn, config.bedrock
+            ),
+        }
+    pod = IrsaRole(
+        "pod",
+        IrsaRoleArgs(
+            oidc=oidc,
+            service_accounts=[
+                f"{config.pod_role.namespace}:{sa}" for sa in config.pod_role.service_accounts
+            ],
+            role_name=f"{config.prefix}-eks-pod-role",
+            description="Poolside application pods (IRSA)",
+            policy_name_prefix=config.prefix,
+            policies=pod_policies,
+            tags=tags,
+        ),
+    )
+
+    controller = None
+    lbc = config.load_balancer_controller
+    if lbc.enabled:
+        controller = IrsaRole(
+            "aws-load-balancer-controller",
+            IrsaRoleArgs(
+                oidc=oidc,
+                service_accounts=[f"{lbc.namespace}:{lbc.service_account}"],
+                role_name=f"{config.prefix}-aws-load-balancer-controller",
+                description="AWS Load Balancer Controller (IRSA)",
+                policy_name_prefix=config.prefix,
+                policies={
+                    "aws-load-balancer-controller": load_balancer_controller_policy(env.partition)
+                },
+                tags=tags,
+            ),
+        )
+    return WorkloadRoles(pod=pod, customization=customization, load_balancer_controller=controller)
+
+
+def build_service_accounts(config: StackConfig, cluster: EksCluster, roles: WorkloadRoles) -> None:
+    """The annotated ServiceAccounts, when `cluster.createServiceAccounts` asks for them."""
+    if not config.cluster.create_service_accounts:
+        return
+    namespace = config.pod_role.namespace
+    ServiceAccounts(
+        "service-accounts",
+        ServiceAccountsArgs(
+            kubeconfig=cluster.kubeconfig,
+            roles=roles.role_arn_by_service_account,
+            create_namespaces=[] if namespace in KUBERNETES_NAMESPACES else [namespace],
+        ),
+    )
+
+
+def build_parameters(
+    config: StackConfig, env: AwsEnvironment, data: Data, cluster: Cluster, roles: WorkloadRoles
+) -> DeploymentParameters:
+    """The deployment's facts under /poolside/deployment/<deploymentName>/ in Parameter Store,
+    for the bastion's tooling and the Helm values, so nobody copies ARNs by hand."""
+    values: dict[str, pulumi.Input[str]] = {
+        "region": env.region,
+        "cluster-name": cluster.cluster.name,
+        "oidc-provider-arn": cluster.oidc.arn,
+        "pod-role-arn": roles.pod.arn,
+        "bucket-name": data.bucket.bucket_name,
+        "kms-key-arn": data.key.arn,
+        "ecr-repository-urls": data.repositories.urls.apply(
+            lambda urls: json.dumps(urls, sort_keys=True)
+        ),
+    }
+    if roles.customization is not None:
+        values["customization-role-arn"] = roles.customization.arn
+    if roles.load_balancer_controller is not None:
+        values["load-balancer-controller-role-arn"] = roles.load_balancer_controller.arn
+    return DeploymentParameters(
+        "parameters",
+        DeploymentParametersArgs(
+            deployment_name=config.deployment_name, values=values, tags=config.resource_tags
+        ),
+    )
+
+
+def build_bastion(
+    config: StackConfig, env: AwsEnvironment, data: Data, cluster: EksCluster
+) -> Bastion | None:
+    """The bastion (SSM Session Manager only, cluster admin), unless `bastion.enabled` is off."""
+    if not config.bastion.enabled:
+        return None
+    subnet_id = config.bastion_subnet_id
+    assert subnet_id is not None  # the config refuses an enabled bastion without one
+    return Bastion(
+        "bastion",
+        BastionArgs(
+            env=env,
+            prefix=config.prefix,
+            deployment_name=config.deployment_name,
+            key=data.key,
+            bucket=data.bucket,
+            repositories=data.repositories,
+            cluster_name=cluster.name,
+            cluster_security_group_id=cluster.security_group_id,
+            subnet_id=subnet_id,
+            # None for an existing cluster: the bastion looks the VPC up from its subnet.
+            vpc_id=config.cluster.vpc_id,
+            instance_type=config.bastion.instance_type,
+            ami_id=config.bastion.ami_id,
+            install_tools=config.bastion.install_tools,
+            root_volume_size_gib=config.bastion.root_volume_size_gib,
+            existing_lock_table_name=config.bastion.existing_lock_table_name,
+            bedrock=config.bedrock.enabled,
+            tags=config.resource_tags,
+        ),
+    )
