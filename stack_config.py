@@ -25,6 +25,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -629,50 +630,12 @@ class StackConfig(Section):
 
     @model_validator(mode="after")
     def _sections_agree(self) -> StackConfig:
-        problems: list[tuple[str | tuple[str | int, ...], str]] = []
-        if self.deployment_prefix is None and len(self.prefix) > MAX_PREFIX_LENGTH:
-            problems.append(
-                (
-                    "deploymentName",
-                    f"the default deploymentPrefix {self.prefix!r} is {len(self.prefix)} "
-                    f"characters, more than the {MAX_PREFIX_LENGTH} IAM role names leave room "
-                    "for: shorten the name or set poolside:deploymentPrefix",
-                )
-            )
-        if self.bastion.enabled and self.bastion_subnet_id is None:
-            problems.append(
-                (
-                    "bastion.subnetId",
-                    "required when poolside:cluster.privateSubnetIds is empty "
-                    "(an existing cluster): name the bastion's private subnet",
-                )
-            )
-        for index, group in enumerate(self.cluster.node_groups):
-            node_group_name = f"{self.prefix}-{group.name}"
-            if len(node_group_name) > EKS_NODE_GROUP_NAME_MAX:
-                problems.append(
-                    (
-                        ("cluster", "nodeGroups", index, "name"),
-                        f"makes the node group name {node_group_name!r} "
-                        f"{len(node_group_name)} characters; EKS allows "
-                        f"{EKS_NODE_GROUP_NAME_MAX}",
-                    )
-                )
-        bastion = self.bastion
-        if (
-            bastion.enabled
-            and is_arm64_instance_type(bastion.instance_type)
-            and (bastion.ami_id is None or bastion.install_tools)
-        ):
-            problems.append(
-                (
-                    "bastion.instanceType",
-                    f"{bastion.instance_type!r} is arm64 (Graviton), but the default AMI and the "
-                    "tools of poolside:bastion.installTools are x86_64: choose an x86_64 type, or "
-                    "set poolside:bastion.amiId to an arm64 AMI and poolside:bastion.installTools "
-                    "to false",
-                )
-            )
+        problems = cross_section_problems(
+            deployment_name=self.deployment_name,
+            deployment_prefix=self.deployment_prefix,
+            cluster=self.cluster,
+            bastion=self.bastion,
+        )
         if problems:
             raise CrossFieldError(problems)
         return self
@@ -680,9 +643,7 @@ class StackConfig(Section):
     @property
     def bastion_subnet_id(self) -> str | None:
         """The bastion's subnet: the configured one, else the cluster's first private subnet."""
-        if self.bastion.subnet_id is not None:
-            return self.bastion.subnet_id
-        return self.cluster.private_subnet_ids[0] if self.cluster.private_subnet_ids else None
+        return bastion_subnet_id(self.bastion, self.cluster)
 
     @property
     def prefix(self) -> str:
@@ -698,6 +659,116 @@ class StackConfig(Section):
     def ecr_namespace(self) -> str:
         """The repository namespace of this deployment (the spec's `poolside-[deployment-name]`)."""
         return f"poolside-{self.deployment_name}"
+
+
+def bastion_subnet_id(bastion: BastionConfig, cluster: ClusterConfig) -> str | None:
+    """The bastion's subnet: the configured one, else the cluster's first private subnet."""
+    if bastion.subnet_id is not None:
+        return bastion.subnet_id
+    return cluster.private_subnet_ids[0] if cluster.private_subnet_ids else None
+
+
+Problem = tuple[str | tuple[str | int, ...], str]
+
+
+def cross_section_problems(
+    *,
+    deployment_name: str | None,
+    deployment_prefix: str | None,
+    cluster: ClusterConfig | None,
+    bastion: BastionConfig | None,
+) -> list[Problem]:
+    """The rules across sections. Each takes part only when every section it reads is valid
+    (None: invalid), so they also run, as far as they can, beside other sections' errors."""
+    problems: list[Problem] = []
+    prefix = deployment_prefix or (
+        f"poolside-{deployment_name}" if deployment_name is not None else None
+    )
+    if deployment_prefix is None and prefix is not None and len(prefix) > MAX_PREFIX_LENGTH:
+        problems.append(
+            (
+                "deploymentName",
+                f"the default deploymentPrefix {prefix!r} is {len(prefix)} "
+                f"characters, more than the {MAX_PREFIX_LENGTH} IAM role names leave room "
+                "for: shorten the name or set poolside:deploymentPrefix",
+            )
+        )
+    if (
+        bastion is not None
+        and cluster is not None
+        and bastion.enabled
+        and bastion_subnet_id(bastion, cluster) is None
+    ):
+        problems.append(
+            (
+                "bastion.subnetId",
+                "required when poolside:cluster.privateSubnetIds is empty "
+                "(an existing cluster): name the bastion's private subnet",
+            )
+        )
+    if cluster is not None and prefix is not None:
+        for index, group in enumerate(cluster.node_groups):
+            node_group_name = f"{prefix}-{group.name}"
+            if len(node_group_name) > EKS_NODE_GROUP_NAME_MAX:
+                problems.append(
+                    (
+                        ("cluster", "nodeGroups", index, "name"),
+                        f"makes the node group name {node_group_name!r} "
+                        f"{len(node_group_name)} characters; EKS allows "
+                        f"{EKS_NODE_GROUP_NAME_MAX}",
+                    )
+                )
+    if (
+        bastion is not None
+        and bastion.enabled
+        and is_arm64_instance_type(bastion.instance_type)
+        and (bastion.ami_id is None or bastion.install_tools)
+    ):
+        problems.append(
+            (
+                "bastion.instanceType",
+                f"{bastion.instance_type!r} is arm64 (Graviton), but the default AMI and the "
+                "tools of poolside:bastion.installTools are x86_64: choose an x86_64 type, or "
+                "set poolside:bastion.amiId to an arm64 AMI and poolside:bastion.installTools "
+                "to false",
+            )
+        )
+    return problems
+
+
+def _valid_or_none(annotation: Any, value: Any) -> Any:
+    try:
+        return TypeAdapter(annotation).validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _cross_section_lines_beside(raw: Mapping[str, Any]) -> list[str]:
+    """When some sections are invalid, the cross-section rules over the valid ones."""
+    if not isinstance(raw, Mapping):
+        return []
+    fields = StackConfig.model_fields
+    sections: dict[str, Any] = {}
+    for name in ("deployment_name", "deployment_prefix", "cluster", "bastion"):
+        field = fields[name]
+        alias = field.alias or name
+        if alias in raw:
+            value = raw[alias]
+        elif field.is_required():
+            sections[name] = None
+            continue
+        else:
+            value = field.get_default(call_default_factory=True)
+        annotation = (
+            Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+        )
+        sections[name] = _valid_or_none(annotation, value)
+    if raw.get("deploymentPrefix") not in (None, "") and sections["deployment_prefix"] is None:
+        return []  # an invalid explicit prefix: no rule may assume the default one
+    return [
+        f"{_key_path(key if isinstance(key, tuple) else tuple(key.split('.')))}: {message}"
+        for key, message in cross_section_problems(**sections)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -807,11 +878,19 @@ def _decode(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
-    """Validate the namespace's keys (without the `poolside:` prefix); raise StackConfigError."""
+    """Validate the namespace's keys (without the `poolside:` prefix); raise StackConfigError.
+
+    Pydantic runs a model's cross-field rules only once its fields are valid, so with an error
+    anywhere the cross-section rules would wait for the next run; they are run here over the
+    sections that are valid, so that every problem is reported at once.
+    """
+    decoded = _decode(raw)
     try:
-        return StackConfig.model_validate(_decode(raw))
+        return StackConfig.model_validate(decoded)
     except ValidationError as error:
-        raise StackConfigError(format_errors(error)) from None
+        lines = format_errors(error)
+        lines += [line for line in _cross_section_lines_beside(decoded) if line not in lines]
+        raise StackConfigError(lines) from None
 
 
 def namespace_config(namespace: str = NAMESPACE) -> dict[str, Any]:

@@ -570,3 +570,22 @@ def test_existing_cluster_refuses_every_setting_it_would_ignore() -> None:
         }
     )
     assert kept.bastion_subnet_id == "subnet-0123456789abcdef0"
+
+
+def test_cross_section_rules_are_reported_beside_errors_in_other_sections() -> None:
+    assert problems({"deploymentName": "a" * 32, "kms": {"deletionWindowInDays": 3}}) == [
+        "poolside:kms.deletionWindowInDays: must be 7-30 days (got 3)",
+        "poolside:deploymentName: the default deploymentPrefix 'poolside-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is 41 characters, more than the 35 IAM role names leave room for: shorten the name or set poolside:deploymentPrefix",
+    ]
+    assert problems(
+        {"deploymentName": "acme", "tags": {"aws:x": "y"}, "bastion": {"instanceType": "t4g.small"}}
+    ) == [
+        "poolside:tags: tag key 'aws:x' uses the AWS-reserved prefix 'aws:' (got {\"aws:x\": \"y\"})",
+        "poolside:bastion.instanceType: 't4g.small' is arm64 (Graviton), but the default AMI and the tools of poolside:bastion.installTools are x86_64: choose an x86_64 type, or set poolside:bastion.amiId to an arm64 AMI and poolside:bastion.installTools to false",
+    ]
+
+
+def test_an_invalid_explicit_prefix_keeps_the_default_prefix_out_of_other_rules() -> None:
+    assert problems({"deploymentName": "a" * 32, "deploymentPrefix": "BAD"}) == [
+        'poolside:deploymentPrefix: must be 3-35 lowercase letters, digits or hyphens, starting and ending with a letter or digit (IAM role names cap at 64 characters) (got "BAD")'
+    ]
