@@ -19,6 +19,7 @@ import pulumi_eks as eks
 
 from aws_environment import AwsEnvironment
 from components.iam_role import IamRole, IamRoleArgs
+from policies.documents import document, trust_statement
 from stack_config import ClusterConfig, NodeGroupConfig
 
 CLUSTER_ROLE_POLICIES = ("AmazonEKSClusterPolicy",)
@@ -74,17 +75,9 @@ class EksClusterArgs:
 
 
 def service_trust_policy(service_principal: str) -> str:
+    """An AWS service (EKS, EC2) may assume the role."""
     return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service_principal},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        },
+        document([trust_statement({"Service": service_principal}, "sts:AssumeRole")]),
         separators=(",", ":"),
     )
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 
 from components.iam_role import IamRole, IamRoleArgs
 from components.oidc_provider import STS_AUDIENCE, OidcProvider
-from policies.documents import POLICY_VERSION, Document
+from policies.documents import Document, document, trust_statement
 
 
 def service_account_subject(service_account: str) -> str:
@@ -36,25 +37,18 @@ def irsa_trust_policy(provider_arn: str, issuer: str, service_accounts: Sequence
     subjects = [service_account_subject(sa) for sa in service_accounts]
     subject: str | list[str] = subjects[0] if len(subjects) == 1 else subjects
     audience = {f"{issuer}:aud": STS_AUDIENCE}
+    condition: dict[str, dict[str, Any]]
     if any("*" in s for s in subjects):
         condition = {"StringEquals": audience, "StringLike": {f"{issuer}:sub": subject}}
     else:
         condition = {"StringEquals": {**audience, f"{issuer}:sub": subject}}
-    return json.dumps(
-        {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                {
-                    "Sid": "ServiceAccountsOfThisCluster",
-                    "Effect": "Allow",
-                    "Principal": {"Federated": provider_arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": condition,
-                }
-            ],
-        },
-        separators=(",", ":"),
+    assume = trust_statement(
+        {"Federated": provider_arn},
+        "sts:AssumeRoleWithWebIdentity",
+        sid="ServiceAccountsOfThisCluster",
+        condition=condition,
     )
+    return json.dumps(document([assume]), separators=(",", ":"))
 
 
 @dataclass(frozen=True)

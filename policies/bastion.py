@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import pulumi
 
 from aws_environment import AwsEnvironment, service_principal
-from policies.documents import POLICY_VERSION, Document, Statement, document, statement
+from policies.documents import Document, Statement, document, statement, trust_statement
 from stack_config import DEPLOYMENT_TAG
 
 # The AWS-managed policy that lets the SSM agent register and carry Session Manager sessions.
@@ -308,17 +308,15 @@ def program_iam_arns(env: AwsEnvironment, prefix: str) -> list[str]:
 
 def bastion_trust_policy(partition: str) -> Document:
     """EC2 of this partition may assume the role, for the instance profile; nothing else."""
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [
-            {
-                "Sid": "Ec2InstanceProfile",
-                "Effect": "Allow",
-                "Principal": {"Service": ec2_service_principal(partition)},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+    return document(
+        [
+            trust_statement(
+                {"Service": ec2_service_principal(partition)},
+                "sts:AssumeRole",
+                sid="Ec2InstanceProfile",
+            )
+        ]
+    )
 
 
 def ecr_access_policy(repository_pattern: pulumi.Input[str]) -> Document:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from aws_environment import AwsEnvironment
-from policies.documents import Document, Statement, document
+from policies.documents import Document, Statement, document, trust_statement
 
 
 class ReadWriteBucket(Protocol):
@@ -49,18 +49,15 @@ def bedrock_customization_trust_policy(env: AwsEnvironment) -> Document:
     `aws:SourceAccount` and `aws:SourceArn` are set by Bedrock when it assumes the role for a job;
     together they stop another account's job (the confused deputy) from using this role.
     """
-    # A trust policy names a principal and no resource, which `statement()` (made for identity
-    # and bucket policies) does not allow, so the statement is written out.
-    assume: Statement = {
-        "Sid": "BedrockCustomizationJobsAssumeRole",
-        "Effect": "Allow",
-        "Principal": {"Service": bedrock_service_principal(env)},
-        "Action": ["sts:AssumeRole"],
-        "Condition": {
+    assume = trust_statement(
+        {"Service": bedrock_service_principal(env)},
+        ["sts:AssumeRole"],
+        sid="BedrockCustomizationJobsAssumeRole",
+        condition={
             "StringEquals": {"aws:SourceAccount": env.account_id},
             "ArnLike": {"aws:SourceArn": customization_jobs_arn(env)},
         },
-    }
+    )
     return document([assume])
 
 

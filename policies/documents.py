@@ -48,6 +48,22 @@ def statement(
     return result
 
 
+def trust_statement(
+    principal: Mapping[str, Any],
+    action: str | list[str],
+    *,
+    sid: str | None = None,
+    condition: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Statement:
+    """A trust-policy statement: who may assume the role. It names a principal and no resource,
+    which `statement()` (for identity and bucket policies) refuses."""
+    result: Statement = {} if sid is None else {"Sid": sid}
+    result |= {"Effect": "Allow", "Principal": dict(principal), "Action": action}
+    if condition:
+        result["Condition"] = {op: dict(values) for op, values in condition.items()}
+    return result
+
+
 def document(statements: Sequence[Statement]) -> Document:
     """A policy document from statements; Sids must be unique within it."""
     sids = [s["Sid"] for s in statements if "Sid" in s]
