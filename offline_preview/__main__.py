@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     except StackConfigError as error:  # the rules that need the account or an existing cluster
         return _fail(error.problems)
     if args.format == "json":
-        json.dump(to_preview_json(recording), sys.stdout, indent=2)
+        # Sorted keys: the engine hands inputs over in no fixed order; a plan must diff cleanly.
+        json.dump(to_preview_json(recording), sys.stdout, indent=2, sort_keys=True)
         sys.stdout.write("\n")
     else:
         print(to_text(recording))

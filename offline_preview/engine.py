@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import runpy
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,7 +95,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks, recording: Recording) -> None:
         super().__init__(mocks)
         self.recording = recording
-        self.registering_urn = ""
+        # The SDK registers resources from several worker threads at once: which component is
+        # being registered is per thread, or one remote component's children land in another.
+        self._registering = threading.local()
         attach = getattr(mocks, "attach", None)
         if callable(attach):
             attach(self)
@@ -106,7 +109,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         request = _with_references_as_urns(request)
         # Remote components (pulumi-eks) create their children inside the provider; the mocks
         # report those children through `record_child`, parented to the component being made.
-        self.registering_urn = self.make_urn(request.parent, request.type, request.name)
+        self._registering.urn = self.make_urn(request.parent, request.type, request.name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         inputs = rpc.deserialize_properties(request.object)
         is_stack = request.type == "pulumi:pulumi:Stack"
@@ -132,6 +135,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             )
         )
         return response
+
+    @property
+    def registering_urn(self) -> str:
+        """The URN of the resource this thread is registering (a remote component's children
+        are its children)."""
+        return str(getattr(self._registering, "urn", ""))
 
     def record_child(self, urn: str, type_: str, name: str, state: dict[str, Any]) -> None:
         """A resource a remote component creates: a step of the plan, as the engine shows it."""

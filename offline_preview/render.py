@@ -18,10 +18,39 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire carries every number as a double; 443, not 443.0
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     urn = getattr(value, "urn", None)
     return f"<resource {urn}>" if urn is not None else str(value)
+
+
+def _plan_order(resources: list[RecordedResource]) -> list[RecordedResource]:
+    """Parents and dependencies first, ties by URN: the same plan prints the same every run.
+
+    The SDK registers resources concurrently, so their arrival order varies between runs; a
+    review diff of two plans must show only what changed.
+    """
+    by_urn = {r.urn: r for r in resources}
+    ordered: list[RecordedResource] = []
+    placed: set[str] = set()
+    pending = sorted(by_urn)
+    while pending:
+        ready = [
+            urn
+            for urn in pending
+            if all(
+                before in placed or before not in by_urn
+                for before in [by_urn[urn].parent, *by_urn[urn].dependencies]
+            )
+        ]
+        if not ready:  # a cycle cannot happen in a plan; keep whatever is left, by URN
+            ready = pending
+        ordered += [by_urn[urn] for urn in ready]
+        placed.update(ready)
+        pending = [urn for urn in pending if urn not in placed]
+    return ordered
 
 
 def to_preview_json(recording: Recording) -> dict[str, Any]:
@@ -35,13 +64,15 @@ def to_preview_json(recording: Recording) -> dict[str, Any]:
                 "custom": r.custom,
                 "parent": r.parent,
                 "inputs": _plain(r.inputs),
-                "dependencies": r.dependencies,
-                "propertyDependencies": r.property_dependencies,
+                "dependencies": sorted(r.dependencies),
+                "propertyDependencies": {
+                    key: sorted(urns) for key, urns in sorted(r.property_dependencies.items())
+                },
                 "protect": r.protect,
                 "retainOnDelete": r.retain_on_delete,
             },
         }
-        for r in recording.resources
+        for r in _plan_order(recording.resources)
     ]
     return {
         "steps": steps,

@@ -57,12 +57,36 @@ def test_json_is_shaped_like_pulumi_preview_json(dev_json: dict[str, Any]) -> No
         assert set(state["dependencies"]) <= urns
 
 
+def test_json_plan_is_the_same_every_run_and_lists_what_comes_first_first(
+    dev_json: dict[str, Any],
+) -> None:
+    first = preview("--stack", "dev", "--format", "json")
+    again = preview("--stack", "dev", "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout  # byte for byte, so two plans diff cleanly
+    assert json.loads(again.stdout) == dev_json
+    position = {step["urn"]: index for index, step in enumerate(dev_json["steps"])}
+    for index, step in enumerate(dev_json["steps"]):
+        state = step["newState"]
+        for before in [state["parent"], *state["dependencies"]]:
+            if before:
+                assert position[before] < index, (step["urn"], before)
+        assert state["dependencies"] == sorted(state["dependencies"])
+    # The cluster pulumi-eks creates inside its remote component is that component's child
+    # (registrations run on several threads at once; each must keep its own parent).
+    [inner] = [s for s in dev_json["steps"] if s["newState"]["type"] == "aws:eks/cluster:Cluster"]
+    [component] = [s for s in dev_json["steps"] if s["newState"]["type"] == "eks:index:Cluster"]
+    assert inner["newState"]["parent"] == component["urn"]
+
+
 def test_json_inputs_are_resolved_wire_names(dev_json: dict[str, Any]) -> None:
     by_type = {s["newState"]["type"]: s["newState"] for s in dev_json["steps"]}
     key = by_type["aws:kms/key:Key"]
     assert key["custom"] is True
     assert key["retainOnDelete"] is True
     assert key["inputs"]["enableKeyRotation"] is True
+    assert key["inputs"]["deletionWindowInDays"] == 30
+    assert isinstance(key["inputs"]["deletionWindowInDays"], int)
     assert isinstance(key["inputs"]["policy"], str)
     assert json.loads(key["inputs"]["policy"])["Statement"][0]["Principal"] == {
         "AWS": "arn:aws:iam::123456789012:root"
