@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_environment import DNS_SUFFIXES, AwsEnvironment
+from components.bucket import Bucket, BucketArgs
+from components.kms_key import KmsKey, KmsKeyArgs
 from offline_preview.engine import RecordedResource, Recording, run_program
 from offline_preview.mocks import PoolsideMocks
 from offline_preview.stack_file import project_defaults
@@ -30,6 +32,32 @@ CLUSTER: dict[str, Any] = {
 
 def environment(partition: str = "aws") -> AwsEnvironment:
     return AwsEnvironment(partition, REGIONS[partition], ACCOUNT_ID, DNS_SUFFIXES[partition])
+
+
+def build_key_and_bucket(
+    env: AwsEnvironment, *, prefix: str, bucket_name: str, tags: dict[str, str]
+) -> tuple[KmsKey, Bucket]:
+    """The deployment's key and the bucket it encrypts, as components under test depend on them."""
+    key = KmsKey(
+        "kms",
+        KmsKeyArgs(
+            env=env,
+            alias=f"alias/{prefix}",
+            deletion_window_in_days=30,
+            description="test key",
+            tags=tags,
+        ),
+    )
+    bucket = Bucket(
+        "data",
+        BucketArgs(
+            bucket_name=bucket_name,
+            kms_key_arn=key.arn,
+            noncurrent_version_expiration_days=90,
+            tags=tags,
+        ),
+    )
+    return key, bucket
 
 
 def engine_config(poolside: Mapping[str, Any], region: str) -> dict[str, str]:

@@ -19,14 +19,20 @@ from components.bastion import (
     Bastion,
     BastionArgs,
 )
-from components.bucket import Bucket, BucketArgs
 from components.deployment_parameters import DeploymentParameters, DeploymentParametersArgs
 from components.ecr_repositories import EcrRepositories, EcrRepositoriesArgs
-from components.kms_key import KmsKey, KmsKeyArgs
 from offline_preview.engine import RecordedResource, Recording
 from policies import bastion as policies
 from stack_config import is_arm64_instance_type
-from tests.harness import ACCOUNT_ID, PARTITIONS, REGIONS, environment, policy, run_stack
+from tests.harness import (
+    ACCOUNT_ID,
+    PARTITIONS,
+    REGIONS,
+    build_key_and_bucket,
+    environment,
+    policy,
+    run_stack,
+)
 from tests.iam_allowlist import STAR_ALLOWLIST
 from tests.iam_lint import actions_requiring_star, lint_policy
 
@@ -72,24 +78,8 @@ def build(
     """The key, bucket and repositories the bastion is scoped to, then the bastion itself."""
     env = environment(partition)
     tags = {**TAGS, "poolside:deployment": deployment_name}
-    key = KmsKey(
-        "kms",
-        KmsKeyArgs(
-            env=env,
-            alias=f"alias/{prefix}",
-            deletion_window_in_days=30,
-            description="test key",
-            tags=tags,
-        ),
-    )
-    bucket = Bucket(
-        "data",
-        BucketArgs(
-            bucket_name=bucket_name or f"{prefix}-{ACCOUNT_ID}",
-            kms_key_arn=key.arn,
-            noncurrent_version_expiration_days=90,
-            tags=tags,
-        ),
+    key, bucket = build_key_and_bucket(
+        env, prefix=prefix, bucket_name=bucket_name or f"{prefix}-{ACCOUNT_ID}", tags=tags
     )
     repositories = EcrRepositories(
         "ecr",

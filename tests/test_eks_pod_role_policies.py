@@ -16,8 +16,6 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.bucket import Bucket, BucketArgs
-from components.kms_key import KmsKey, KmsKeyArgs
 from policies.bedrock_customization_role import (
     bedrock_customization_service_policy,
     bedrock_customization_trust_policy,
@@ -32,7 +30,14 @@ from policies.eks_pod_role import (
     s3_access_policy,
 )
 from stack_config import BedrockConfig
-from tests.harness import ACCOUNT_ID, PARTITIONS, REGIONS, environment, run_stack
+from tests.harness import (
+    ACCOUNT_ID,
+    PARTITIONS,
+    REGIONS,
+    build_key_and_bucket,
+    environment,
+    run_stack,
+)
 from tests.iam_allowlist import STAR_ALLOWLIST
 from tests.iam_lint import actions_requiring_star, lint_policy
 
@@ -84,24 +89,8 @@ def build(partition: str, bedrock: BedrockConfig) -> None:
     """The key, the bucket and the customization role, then every document, rendered."""
     env = environment(partition)
     tags = {"poolside:deployment": "acme"}
-    key = KmsKey(
-        "kms",
-        KmsKeyArgs(
-            env=env,
-            alias="alias/poolside-acme",
-            deletion_window_in_days=30,
-            description="test key",
-            tags=tags,
-        ),
-    )
-    bucket = Bucket(
-        "data",
-        BucketArgs(
-            bucket_name=BUCKET_NAME,
-            kms_key_arn=key.arn,
-            noncurrent_version_expiration_days=90,
-            tags=tags,
-        ),
+    key, bucket = build_key_and_bucket(
+        env, prefix="poolside-acme", bucket_name=BUCKET_NAME, tags=tags
     )
     role = aws.iam.Role(
         "customization",
