@@ -113,17 +113,30 @@ def _role_section(recording: Recording, role: RecordedResource) -> list[str]:
     lines = [f"  role {role_name}  ({role.outputs.get('arn', '')})", "    trust:"]
     lines += _trust_lines(role.inputs["assumeRolePolicy"], "      ")
     policies = {p.outputs.get("arn"): p for p in recording.by_type("aws:iam/policy:Policy")}
-    for attachment in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
-        if attachment.inputs.get("role") != role_name:
-            continue
-        arn = attachment.inputs.get("policyArn")
+    # Customer-managed policies by name, then AWS-managed ones by ARN: the same order every run,
+    # whatever order the SDK's threads registered the attachments in.
+    attached = sorted(
+        (
+            a.inputs.get("policyArn")
+            for a in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+            if a.inputs.get("role") == role_name
+        ),
+        key=lambda arn: (
+            arn not in policies,
+            str(policies[arn].outputs.get("name")) if arn in policies else str(arn),
+        ),
+    )
+    for arn in attached:
         policy = policies.get(arn)
         if policy is None:
             lines.append(f"    managed policy {arn}")
             continue
         lines.append(f"    policy {policy.outputs.get('name')}:")
         lines += _policy_lines(policy.inputs["policy"], "      ")
-    for inline in recording.by_type("aws:iam/rolePolicy:RolePolicy"):
+    inlines = sorted(
+        recording.by_type("aws:iam/rolePolicy:RolePolicy"), key=lambda r: str(r.inputs.get("name"))
+    )
+    for inline in inlines:
         if inline.inputs.get("role") == role_name:
             lines.append(f"    inline policy {inline.inputs.get('name', inline.name)}:")
             lines += _policy_lines(inline.inputs["policy"], "      ")
@@ -138,7 +151,7 @@ def _tree_lines(recording: Recording) -> list[str]:
     lines: list[str] = []
 
     def walk(parent: str, depth: int) -> None:
-        for r in sorted(children.get(parent, []), key=lambda c: (c.custom, c.name)):
+        for r in sorted(children.get(parent, []), key=lambda c: (c.custom, c.name, c.type)):
             flags = "  [retain on delete]" if r.retain_on_delete else ""
             lines.append(f"  {'    ' * depth}+ {r.name}  {r.type}{flags}")
             walk(r.urn, depth + 1)
@@ -154,7 +167,9 @@ def to_text(recording: Recording) -> str:
         "",
     ]
     lines += _tree_lines(recording)
-    roles = recording.by_type("aws:iam/role:Role")
+    roles = sorted(
+        recording.by_type("aws:iam/role:Role"), key=lambda r: str(r.outputs.get("name", r.name))
+    )
     if roles:
         lines += ["", "IAM roles:"]
         for role in roles:
@@ -163,11 +178,14 @@ def to_text(recording: Recording) -> str:
         a.inputs.get("policyArn")
         for a in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     }
-    standalone = [
-        p
-        for p in recording.by_type("aws:iam/policy:Policy")
-        if p.outputs.get("arn") not in attached
-    ]
+    standalone = sorted(
+        (
+            p
+            for p in recording.by_type("aws:iam/policy:Policy")
+            if p.outputs.get("arn") not in attached
+        ),
+        key=lambda p: str(p.outputs.get("name")),
+    )
     if standalone:
         lines += ["", "IAM policies attached to no role (permissions boundaries):"]
         for policy in standalone:
