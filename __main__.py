@@ -5,6 +5,7 @@ import pulumi
 import deployment
 from aws_environment import AwsEnvironment
 from components.eks_cluster import look_up_cluster
+from policies.quotas import quota_problems
 from stack_config import check_against_environment, load_stack_config
 
 config = load_stack_config()  # raises before anything is registered when the config is invalid
@@ -17,17 +18,23 @@ existing = (
 check_against_environment(  # the rules that need the account or the existing cluster
     config,
     partition=env.partition,
+    region=env.region,
     account_id=env.account_id,
     existing_issuer_url=existing.issuer_url if existing else None,
     existing_authentication_mode=existing.authentication_mode if existing else None,
+    # documents that grow with config, rendered and measured against IAM's quotas
+    more_problems=quota_problems(
+        config, env, existing_issuer_url=existing.issuer_url if existing else None
+    ),
 )
 
 data = deployment.build_data(config, env)
 cluster = deployment.build_cluster(config, env, data, existing)
-roles = deployment.build_workload_roles(config, env, data, cluster.oidc)
+roles = deployment.build_workload_roles(config, env, data, cluster)
+deployment.build_nodes(config, cluster, roles)
 deployment.build_service_accounts(config, cluster.cluster, roles)
 parameters = deployment.build_parameters(config, env, data, cluster, roles)
-bastion = deployment.build_bastion(config, env, data, cluster.cluster)
+bastion = deployment.build_bastion(config, env, data, cluster, roles)
 
 pulumi.export("accountId", env.account_id)
 pulumi.export("region", env.region)
@@ -41,6 +48,7 @@ pulumi.export("ecrRepositoryArns", data.repositories.arns)
 pulumi.export("ecrRepositoryUrls", data.repositories.urls)
 pulumi.export("clusterName", cluster.cluster.name)
 pulumi.export("clusterEndpoint", cluster.cluster.endpoint)
+pulumi.export("vpcId", cluster.cluster.vpc_id)
 pulumi.export("kubeconfig", cluster.cluster.kubeconfig)
 pulumi.export("oidcProviderArn", cluster.oidc.arn)
 pulumi.export("oidcIssuerUrl", cluster.oidc.issuer_url)
@@ -49,6 +57,12 @@ if roles.customization is not None:
     pulumi.export("bedrockCustomizationRoleArn", roles.customization.arn)
 if roles.load_balancer_controller is not None:
     pulumi.export("loadBalancerControllerRoleArn", roles.load_balancer_controller.arn)
+    pulumi.export(
+        "loadBalancerControllerHelmValues",
+        deployment.load_balancer_controller_helm_values(config, env, cluster, roles),
+    )
+if roles.vpc_cni is not None:
+    pulumi.export("vpcCniRoleArn", roles.vpc_cni.arn)
 pulumi.export(
     "serviceAccountAnnotations",
     {
@@ -65,4 +79,3 @@ if bastion is not None:
     pulumi.export("bastionStartSessionCommand", bastion.start_session_command)
     pulumi.export("bastionSecurityGroupId", bastion.security_group_id)
     pulumi.export("lockTableName", bastion.lock_table_name)
-    pulumi.export("permissionsBoundaryArn", bastion.permissions_boundary_arn)

@@ -17,10 +17,17 @@ from components.bastion import Bastion, BastionArgs
 from components.bucket import Bucket, BucketArgs
 from components.deployment_parameters import DeploymentParameters, DeploymentParametersArgs
 from components.ecr_repositories import EcrRepositories, EcrRepositoriesArgs
-from components.eks_cluster import EksCluster, EksClusterArgs, ExistingCluster
+from components.eks_cluster import (
+    VPC_CNI_POLICY,
+    VPC_CNI_SERVICE_ACCOUNT,
+    EksCluster,
+    EksClusterArgs,
+    ExistingCluster,
+)
 from components.iam_role import IamRole, IamRoleArgs
 from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.kms_key import KmsKey, KmsKeyArgs
+from components.node_groups import NodeGroups, NodeGroupsArgs
 from components.oidc_provider import OidcProvider, OidcProviderArgs
 from components.service_accounts import ServiceAccounts, ServiceAccountsArgs
 from policies import eks_pod_role
@@ -55,10 +62,21 @@ class WorkloadRoles:
     pod: IrsaRole
     customization: IamRole | None
     load_balancer_controller: IrsaRole | None
+    vpc_cni: IrsaRole | None
+    """The VPC CNI's role, for a cluster this stack creates (its add-on is the program's)."""
 
     @property
     def irsa_roles(self) -> list[IrsaRole]:
+        """The roles of the Poolside and controller service accounts (the CNI's is EKS's own)."""
         return [r for r in (self.pod, self.load_balancer_controller) if r is not None]
+
+    @property
+    def all_roles(self) -> list[IamRole]:
+        return [
+            r
+            for r in (self.pod, self.customization, self.load_balancer_controller, self.vpc_cni)
+            if r is not None
+        ]
 
     @property
     def role_arn_by_service_account(self) -> dict[str, pulumi.Output[str]]:
@@ -136,9 +154,11 @@ def build_cluster(
 
 
 def build_workload_roles(
-    config: StackConfig, env: AwsEnvironment, data: Data, oidc: OidcProvider
+    config: StackConfig, env: AwsEnvironment, data: Data, cluster: Cluster
 ) -> WorkloadRoles:
-    """The spec's EKS Pod Role, the role it passes to Bedrock, and the controller's role."""
+    """The spec's EKS Pod Role, the role it passes to Bedrock, the controller's role, and the VPC
+    CNI's role for a created cluster."""
+    oidc = cluster.oidc
     tags = config.resource_tags
     # What bedrock.amazonaws.com may do for a job the pod starts. It exists before the pod role
     # because the pod's PassRole names it.
@@ -160,11 +180,10 @@ def build_workload_roles(
             ),
         )
 
-    pod_policies = {
-        "pod-s3-access": eks_pod_role.s3_access_policy(data.bucket),
-        "pod-marketplace-metering": eks_pod_role.aws_marketplace_metering_policy(),
-        "pod-kms-access": eks_pod_role.kms_access_policy(data.key),
-    }
+    pod_policies = {"pod-s3-access": eks_pod_role.s3_access_policy(data.bucket)}
+    if eks_pod_role.marketplace_offered(env.partition):
+        pod_policies["pod-marketplace-metering"] = eks_pod_role.aws_marketplace_metering_policy()
+    pod_policies["pod-kms-access"] = eks_pod_role.kms_access_policy(data.key)
     if customization is not None:
         pod_policies |= {
             "pod-bedrock-read-only": eks_pod_role.bedrock_read_only_policy(env),
@@ -207,7 +226,72 @@ def build_workload_roles(
                 tags=tags,
             ),
         )
-    return WorkloadRoles(pod=pod, customization=customization, load_balancer_controller=controller)
+    vpc_cni = None
+    if cluster.cluster.created:
+        vpc_cni = IrsaRole(
+            "vpc-cni",
+            IrsaRoleArgs(
+                oidc=oidc,
+                service_accounts=[VPC_CNI_SERVICE_ACCOUNT],
+                role_name=f"{config.prefix}-eks-vpc-cni-role",
+                description="Amazon VPC CNI (aws-node) of the Poolside cluster (IRSA)",
+                policy_name_prefix=config.prefix,
+                managed_policy_arns=[env.aws_managed_policy_arn(VPC_CNI_POLICY)],
+                tags=tags,
+            ),
+        )
+    return WorkloadRoles(
+        pod=pod,
+        customization=customization,
+        load_balancer_controller=controller,
+        vpc_cni=vpc_cni,
+    )
+
+
+def build_nodes(config: StackConfig, cluster: Cluster, roles: WorkloadRoles) -> NodeGroups | None:
+    """A created cluster's VPC CNI, node groups and CoreDNS, in that order; nothing for an
+    existing cluster (its nodes and add-ons are its owner's)."""
+    eks_cluster = cluster.cluster
+    if eks_cluster.cluster is None:
+        return None
+    assert roles.vpc_cni is not None  # built for every created cluster
+    return NodeGroups(
+        "cluster",
+        NodeGroupsArgs(
+            cluster=eks_cluster.cluster,
+            cluster_name=eks_cluster.name,
+            node_role=eks_cluster.node_role.role,
+            node_role_component=eks_cluster.node_role,
+            node_group_name_prefix=config.prefix,
+            subnet_ids=config.cluster.private_subnet_ids,
+            groups=config.cluster.node_groups,
+            vpc_cni_role_arn=roles.vpc_cni.arn,
+            tags=config.resource_tags,
+            previous_parent=eks_cluster,
+        ),
+    )
+
+
+def load_balancer_controller_helm_values(
+    config: StackConfig, env: AwsEnvironment, cluster: Cluster, roles: WorkloadRoles
+) -> dict[str, object]:
+    """The `aws-load-balancer-controller` chart's values this deployment decides.
+
+    Node metadata is out of a pod's reach (hop limit 1, see `NodeGroups`), so the controller
+    cannot discover its region and VPC from IMDS: they are passed explicitly."""
+    controller = roles.load_balancer_controller
+    assert controller is not None
+    lbc = config.load_balancer_controller
+    return {
+        "clusterName": cluster.cluster.name,
+        "region": env.region,
+        "vpcId": cluster.cluster.vpc_id,
+        "serviceAccount": {
+            "create": not config.cluster.create_service_accounts,
+            "name": lbc.service_account,
+            "annotations": {"eks.amazonaws.com/role-arn": controller.arn},
+        },
+    }
 
 
 def build_service_accounts(config: StackConfig, cluster: EksCluster, roles: WorkloadRoles) -> None:
@@ -232,6 +316,7 @@ def build_parameters(
     for the bastion's tooling and the Helm values, so nobody copies ARNs by hand."""
     values: dict[str, pulumi.Input[str]] = {
         "region": env.region,
+        "vpc-id": cluster.cluster.vpc_id,
         "cluster-name": cluster.cluster.name,
         "oidc-provider-arn": cluster.oidc.arn,
         "pod-role-arn": roles.pod.arn,
@@ -254,11 +339,17 @@ def build_parameters(
 
 
 def build_bastion(
-    config: StackConfig, env: AwsEnvironment, data: Data, cluster: EksCluster
+    config: StackConfig, env: AwsEnvironment, data: Data, cluster: Cluster, roles: WorkloadRoles
 ) -> Bastion | None:
-    """The bastion (SSM Session Manager only, cluster admin), unless `bastion.enabled` is off."""
+    """The bastion (SSM Session Manager only, cluster admin), unless `bastion.enabled` is off.
+
+    It may read the deployment's IAM (exact ARNs): every role and customer-managed policy the
+    program creates, and the cluster's OIDC provider."""
     if not config.bastion.enabled:
         return None
+    iam_roles: list[IamRole] = list(roles.all_roles)
+    if cluster.cluster.created:
+        iam_roles += [cluster.cluster.cluster_role, cluster.cluster.node_role]
     subnet_id = config.bastion_subnet_id
     assert subnet_id is not None  # the config refuses an enabled bastion without one
     return Bastion(
@@ -270,8 +361,8 @@ def build_bastion(
             key=data.key,
             bucket=data.bucket,
             repositories=data.repositories,
-            cluster_name=cluster.name,
-            cluster_security_group_id=cluster.security_group_id,
+            cluster_name=cluster.cluster.name,
+            cluster_security_group_id=cluster.cluster.security_group_id,
             subnet_id=subnet_id,
             # None for an existing cluster: the bastion looks the VPC up from its subnet.
             vpc_id=config.cluster.vpc_id,
@@ -280,7 +371,9 @@ def build_bastion(
             install_tools=config.bastion.install_tools,
             root_volume_size_gib=config.bastion.root_volume_size_gib,
             existing_lock_table_name=config.bastion.existing_lock_table_name,
-            bedrock=config.bedrock.enabled,
+            iam_role_arns=[role.arn for role in iam_roles],
+            iam_policy_arns=[arn for role in iam_roles for arn in role.policy_arns.values()],
+            oidc_provider_arn=cluster.oidc.arn,
             tags=config.resource_tags,
         ),
     )

@@ -36,7 +36,10 @@ NAMESPACE = "poolside"
 # Every IAM role the program names is `<deploymentPrefix><suffix>`; IAM caps role names at 64
 # characters, so the prefix may be no longer than 64 minus the longest suffix.
 ROLE_NAME_SUFFIXES = (
+    "-eks-cluster-role",
+    "-eks-node-role",
     "-eks-pod-role",
+    "-eks-vpc-cni-role",
     "-bedrock-customization-role",
     "-aws-load-balancer-controller",
     "-bastion-role",
@@ -529,6 +532,41 @@ class LoadBalancerControllerConfig(Section):
     )
 
 
+# Where a system-defined (cross-Region) inference profile can be called from: its geography
+# prefix -> the stack regions it serves. An entry ending in "-" is a region prefix, any other a
+# region. Source: the source regions of the geographic and global profiles on Amazon Bedrock's
+# model cards ("Supported Regions and models for inference profiles" now points to them), read
+# 2026-11-30: Claude Sonnet 4.5, Claude Sonnet 4 and Claude Opus 4.7. AWS adds source regions
+# within a geography over time, hence prefixes; AWS warns that profiles and destinations differ by
+# source region, so this refuses only what cannot exist (an `eu.` profile in `us-west-2`).
+# `us-gov.` and `ca.` profiles appear in the AWS CDK's `CrossRegionInferenceProfileRegion` and in
+# published code rather than on a model card.
+PROFILE_SOURCE_REGIONS: dict[str, tuple[str, ...]] = {
+    "us": ("us-east-", "us-west-", "ca-"),
+    "us-gov": ("us-gov-",),
+    "ca": ("ca-",),
+    "eu": ("eu-", "il-central-1"),
+    "apac": ("ap-",),
+    "jp": ("ap-northeast-1", "ap-northeast-3"),
+    "au": ("ap-southeast-2", "ap-southeast-4", "ap-southeast-6"),
+    "global": ("af-", "ap-", "ca-", "eu-", "il-", "me-", "mx-", "sa-", "us-east-", "us-west-"),
+}
+
+
+def profile_serves_region(geography: str, region: str) -> bool:
+    """Whether a `<geography>.` inference profile can be called from `region`."""
+    return any(
+        region.startswith(entry) if entry.endswith("-") else region == entry
+        for entry in PROFILE_SOURCE_REGIONS.get(geography, ())
+    )
+
+
+def profile_geographies_of(region: str) -> str:
+    """The geography prefixes whose profiles `region` can call, for a message."""
+    served = [g for g in PROFILE_SOURCE_REGIONS if profile_serves_region(g, region)]
+    return ", ".join(f"{g}." for g in served) or "none"
+
+
 class InferenceProfileConfig(Section):
     id: Annotated[
         str,
@@ -538,10 +576,41 @@ class InferenceProfileConfig(Section):
             "such as us.anthropic.claude-sonnet-4-20250514-v1:0",
         ),
     ] = Field(description="Inference profile id.")
-    regions: Annotated[list[AwsRegion], AfterValidator(_unique)] = Field(
-        min_length=1,
-        description="Every region the profile routes to (Bedrock checks the model there too).",
+    regions: Any = Field(
+        None,
+        description=(
+            "Removed: the profile's model is now granted in every region the profile routes to, "
+            "through the profile only. Delete this key."
+        ),
     )
+
+    @property
+    def geography(self) -> str:
+        """The profile's geography prefix (`us`, `eu`, ..., `global`)."""
+        return self.id.split(".", 1)[0]
+
+    @model_validator(mode="after")
+    def _no_regions(self) -> InferenceProfileConfig:
+        if "regions" in self.model_fields_set:
+            raise CrossFieldError(
+                [
+                    (
+                        "regions",
+                        "is no longer used: the policy now grants the profile's model in every "
+                        "region it routes to (AWS adds regions over time), only through the "
+                        "profile; delete this key",
+                    )
+                ]
+            )
+        return self
+
+
+def _unique_profiles(profiles: list[InferenceProfileConfig]) -> list[InferenceProfileConfig]:
+    ids = [profile.id for profile in profiles]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ValueError(f"must not repeat a profile id (repeated: {', '.join(repeated)})")
+    return profiles
 
 
 class BedrockConfig(Section):
@@ -553,7 +622,9 @@ class BedrockConfig(Section):
         default_factory=list,
         description="Foundation model ids the pod may invoke. Empty: every foundation model.",
     )
-    inference_profiles: list[InferenceProfileConfig] = Field(
+    inference_profiles: Annotated[
+        list[InferenceProfileConfig], AfterValidator(_unique_profiles)
+    ] = Field(
         default_factory=list, description="Cross-region inference profiles the pod may invoke."
     )
     customization_base_models: Annotated[list[BedrockModelId], AfterValidator(_unique)] = Field(
@@ -766,7 +837,7 @@ def _cross_section_lines_beside(raw: Mapping[str, Any]) -> list[str]:
     if raw.get("deploymentPrefix") not in (None, "") and sections["deployment_prefix"] is None:
         return []  # an invalid explicit prefix: no rule may assume the default one
     return [
-        f"{_key_path(key if isinstance(key, tuple) else tuple(key.split('.')))}: {message}"
+        f"{key_path(key if isinstance(key, tuple) else tuple(key.split('.')))}: {message}"
         for key, message in cross_section_problems(**sections)
     ]
 
@@ -775,7 +846,7 @@ def _cross_section_lines_beside(raw: Mapping[str, Any]) -> list[str]:
 # Parsing and error formatting
 
 
-def _key_path(loc: Iterable[str | int]) -> str:
+def key_path(loc: Iterable[str | int]) -> str:
     path = NAMESPACE + ":"
     first = True
     for part in loc:
@@ -826,7 +897,7 @@ def _did_you_mean(loc: tuple[str | int, ...]) -> str:
         lowered = {k.lower(): k for k in known}
         if str(loc[-1]).lower() in lowered:
             close = [lowered[str(loc[-1]).lower()]]
-    return f"; did you mean {_key_path((*loc[:-1], close[0]))}?" if close else ""
+    return f"; did you mean {key_path((*loc[:-1], close[0]))}?" if close else ""
 
 
 def _shown(value: Any) -> str:
@@ -843,22 +914,22 @@ def format_errors(error: ValidationError) -> list[str]:
         cause = err.get("ctx", {}).get("error")
         if isinstance(cause, CrossFieldError):
             lines.extend(
-                f"{_key_path((*loc, *(key if isinstance(key, tuple) else key.split('.'))))}: {msg}"
+                f"{key_path((*loc, *(key if isinstance(key, tuple) else key.split('.'))))}: {msg}"
                 for key, msg in cause.problems
             )
             continue
         kind = err["type"]
         if kind == "missing":
-            lines.append(f"{_key_path(loc)}: required")
+            lines.append(f"{key_path(loc)}: required")
             continue
         if kind == "extra_forbidden":
-            lines.append(f"{_key_path(loc)}: unknown key{_did_you_mean(loc)}")
+            lines.append(f"{key_path(loc)}: unknown key{_did_you_mean(loc)}")
             continue
         message = err["msg"]
         message = message.removeprefix("Value error, ")
         message = re.sub(r"^Input should be ", "must be ", message)
         message = message.replace("Input should be", "must be")
-        lines.append(f"{_key_path(loc)}: {message} (got {_shown(err['input'])})")
+        lines.append(f"{key_path(loc)}: {message} (got {_shown(err['input'])})")
     return lines
 
 
@@ -917,21 +988,22 @@ def check_against_environment(
     config: StackConfig,
     *,
     partition: str,
+    region: str,
     account_id: str,
     existing_issuer_url: str | None = None,
     existing_authentication_mode: str | None = None,
+    more_problems: Sequence[str] = (),
 ) -> None:
     """The rules that need the account and, for an existing cluster, what AWS reports of it.
 
-    Run after the look-ups and before any resource is registered; raises StackConfigError.
+    Run after the look-ups and before any resource is registered; raises StackConfigError with
+    these problems and `more_problems` (the IAM quota checks, `policies.quotas`), all at once.
     """
-    from aws_environment import partition_of_region
-
     problems: list[str] = []
     cluster = config.cluster
     arn = cluster.existing_oidc_provider_arn
     if arn is not None:
-        key = _key_path(("cluster", "existingOidcProviderArn"))
+        key = key_path(("cluster", "existingOidcProviderArn"))
         parts = _OIDC_PROVIDER_ARN.fullmatch(arn)
         assert parts is not None  # the field's own rule already matched it
         if parts["partition"] != partition or parts["account"] != account_id:
@@ -948,23 +1020,26 @@ def check_against_environment(
                 )
     if existing_authentication_mode == "CONFIG_MAP" and config.bastion.enabled:
         problems.append(
-            f"{_key_path(('cluster', 'existingClusterName'))}: cluster "
+            f"{key_path(('cluster', 'existingClusterName'))}: cluster "
             f"{cluster.existing_cluster_name!r} authenticates with the aws-auth ConfigMap only; "
             "the bastion's access entry needs authentication mode API or API_AND_CONFIG_MAP "
             "(switch the cluster's mode, or set poolside:bastion.enabled to false)"
         )
     if partition == "aws-cn" and config.bedrock.enabled:
         problems.append(
-            f"{_key_path(('bedrock', 'enabled'))}: Amazon Bedrock is not offered in the aws-cn "
+            f"{key_path(('bedrock', 'enabled'))}: Amazon Bedrock is not offered in the aws-cn "
             "partition: set it to false"
         )
-    for index, profile in enumerate(config.bedrock.inference_profiles):
-        for position, region in enumerate(profile.regions):
-            if partition_of_region(region) != partition:
-                problems.append(
-                    f"{_key_path(('bedrock', 'inferenceProfiles', index, 'regions', position))}: "
-                    f"must be a region of the stack's partition {partition} (got {_shown(region)})"
-                )
+    profiles = config.bedrock.inference_profiles if config.bedrock.enabled else []
+    for index, profile in enumerate(profiles):
+        if not profile_serves_region(profile.geography, region):
+            problems.append(
+                f"{key_path(('bedrock', 'inferenceProfiles', index, 'id'))}: a "
+                f"{profile.geography!r} profile cannot be called from the stack's region "
+                f"{region} (its ARN would not exist there); use the profile of this region's "
+                f"geography ({profile_geographies_of(region)}) (got {_shown(profile.id)})"
+            )
+    problems += more_problems
     if problems:
         raise StackConfigError(problems)
 

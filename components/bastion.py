@@ -2,10 +2,11 @@
 
 It is reached through SSM Session Manager only: no key pair, a security group without a single
 ingress rule, a private subnet. Its role carries the six policies of the spec's "Bastion Host
-Policies" (`policies/bastion.py`) plus AWS's `AmazonSSMManagedInstanceCore`, and an EKS access
+Policies" (`policies/bastion.py`) plus what the SSM agent needs for Session Manager (instead of
+AWS's broader `AmazonSSMManagedInstanceCore`), and an EKS access
 entry makes it a cluster administrator. The component also creates the state-lock table the
-Terraform State Policy names (unless an existing one is given) and the permissions boundary that
-every role the bastion creates must carry.
+Terraform State Policy names (unless an existing one is given). The bastion writes no IAM: it
+cannot create, change, tag or pass a role or policy (`policies/bastion.py` says why).
 
 Choices:
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -40,13 +42,23 @@ from components.ecr_repositories import EcrRepositories
 from components.iam_role import IamRole, IamRoleArgs
 from components.kms_key import KmsKey
 from policies import bastion as bastion_policies
-from policies.documents import render
 from stack_config import is_arm64_instance_type
 
 AMAZON_LINUX_2023_PARAMETER = (
     "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 )
 EKS_CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+# The bastion's customer-managed policies, by purpose: `<prefix>-bastion-<purpose>`. The spec's
+# six Bastion Host Policies, and what the SSM agent needs for Session Manager.
+BASTION_POLICY_PURPOSES = (
+    "ecr-access",
+    "cognito-management",
+    "ssm-parameters",
+    "acm-read",
+    "terraform-state",
+    "default",
+    "session-manager",
+)
 
 # Pinned tools, x86_64 (the AMI above); kubectl 1.34 talks to clusters 1.33 to 1.35 (the
 # project's default is 1.34). Digests: helm's from the v3.20.2 release notes ("Linux amd64
@@ -88,8 +100,12 @@ class BastionArgs:
     root_volume_size_gib: int = 30
     existing_lock_table_name: str | None = None
     """Use this state-lock table instead of creating `<prefix>-terraform-locks`."""
-    bedrock: bool = True
-    """Whether the workloads use Bedrock (`bedrock.enabled`): the boundary allows it only then."""
+    iam_role_arns: Sequence[pulumi.Input[str]] = ()
+    """The deployment's other IAM roles: the bastion may read them (and its own role)."""
+    iam_policy_arns: Sequence[pulumi.Input[str]] = ()
+    """The deployment's other customer-managed policies: readable (as its own six are)."""
+    oidc_provider_arn: pulumi.Input[str] | None = None
+    """The cluster's IAM OIDC provider: readable."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -127,7 +143,7 @@ def start_session_command(instance_id: str, region: str) -> str:
 
 
 class Bastion(pulumi.ComponentResource):
-    """The bastion's boundary, role, instance profile, security group, instance and access."""
+    """The bastion's role, instance profile, security group, instance and cluster access."""
 
     role_arn: pulumi.Output[str]
     role_name: pulumi.Output[str]
@@ -138,7 +154,6 @@ class Bastion(pulumi.ComponentResource):
     start_session_command: pulumi.Output[str]
     lock_table_name: pulumi.Output[str]
     lock_table_arn: pulumi.Output[str]
-    permissions_boundary_arn: pulumi.Output[str]
     policy_arns: dict[str, pulumi.Output[str]]
 
     def __init__(
@@ -182,39 +197,28 @@ class Bastion(pulumi.ComponentResource):
                 bastion_policies.lock_table_arn(env, args.existing_lock_table_name)
             )
 
-        # -- the permissions boundary of every role the bastion creates ------------------------
-        self.permissions_boundary = aws.iam.Policy(
-            f"{name}-permissions-boundary",
-            name=f"{prefix}-permissions-boundary",
-            description=(
-                f"Poolside deployment {args.deployment_name}: the most any role the bastion "
-                "creates may do"
-            ),
-            policy=render(
-                bastion_policies.permissions_boundary_policy(
-                    env,
-                    prefix=prefix,
-                    deployment_name=args.deployment_name,
-                    data_grants=[
-                        *args.bucket.grant_read_write("DeploymentBucket"),
-                        *args.key.grant_encrypt_decrypt(),
-                    ],
-                    image_pull_grants=args.repositories.grant_pull("DeploymentImages"),
-                    bedrock=args.bedrock,
-                )
-            ),
-            tags=tags,
-            opts=child,
+        # -- the role, its six policies and the Session Manager one: 7 of IAM's 10 managed
+        # policies.
+        role_name = f"{prefix}-bastion-role"
+        policy_name_prefix = f"{prefix}-bastion"
+        instance_profile_name = f"{prefix}-bastion-instance-profile"
+        purposes = tuple(BASTION_POLICY_PURPOSES)
+        deployment_iam = bastion_policies.DeploymentIam(
+            role_arns=[env.global_arn("iam", f"role/{role_name}"), *args.iam_role_arns],
+            policy_arns=[
+                *(env.global_arn("iam", f"policy/{policy_name_prefix}-{p}") for p in purposes),
+                *args.iam_policy_arns,
+            ],
+            instance_profile_arn=env.global_arn("iam", f"instance-profile/{instance_profile_name}"),
+            oidc_provider_arn=args.oidc_provider_arn,
         )
-        self.permissions_boundary_arn = self.permissions_boundary.arn
-
-        # -- the role, its six policies (the default one in two parts) and the SSM core policy:
-        # 8 of IAM's 10 managed policies per role.
         documents = {
             "ecr-access": bastion_policies.ecr_access_policy(
                 args.repositories.namespace_arn_pattern
             ),
-            "cognito-management": bastion_policies.cognito_management_policy(env),
+            "cognito-management": bastion_policies.cognito_management_policy(
+                env, args.deployment_name
+            ),
             "ssm-parameters": bastion_policies.ssm_parameter_store_management_policy(
                 env, args.deployment_name
             ),
@@ -223,32 +227,26 @@ class Bastion(pulumi.ComponentResource):
             "default": bastion_policies.bastion_host_default_policy(
                 env,
                 cluster_name=args.cluster_name,
+                key_arn=args.key.arn,
+                iam=deployment_iam,
                 data_grants=[
                     *args.bucket.grant_read_write("DeploymentBucket"),
                     *args.key.grant_encrypt_decrypt(),
                 ],
             ),
-            "default-iam": bastion_policies.bastion_host_default_iam_policy(
-                env,
-                prefix=prefix,
-                deployment_name=args.deployment_name,
-                key_arn=args.key.arn,
-                permissions_boundary_arn=self.permissions_boundary_arn,
-            ),
+            "session-manager": bastion_policies.session_manager_policy(env),
         }
+        assert tuple(documents) == purposes
         self.iam = IamRole(
             f"{name}-iam",
             IamRoleArgs(
-                role_name=f"{prefix}-bastion-role",
+                role_name=role_name,
                 trust_policy=json.dumps(
                     bastion_policies.bastion_trust_policy(env.partition), separators=(",", ":")
                 ),
                 description=f"Poolside deployment {args.deployment_name}: the bastion host",
-                policy_name_prefix=f"{prefix}-bastion",
+                policy_name_prefix=policy_name_prefix,
                 policies=documents,
-                managed_policy_arns=[
-                    env.aws_managed_policy_arn(bastion_policies.SSM_MANAGED_INSTANCE_CORE)
-                ],
                 tags=tags,
             ),
             opts=child,
@@ -259,7 +257,7 @@ class Bastion(pulumi.ComponentResource):
 
         self.instance_profile = aws.iam.InstanceProfile(
             f"{name}-instance-profile",
-            name=f"{prefix}-bastion-instance-profile",
+            name=instance_profile_name,
             role=self.iam.role_name,
             tags=tags,
             opts=child,
@@ -380,6 +378,5 @@ class Bastion(pulumi.ComponentResource):
                 "instanceId": self.instance_id,
                 "startSessionCommand": self.start_session_command,
                 "lockTableName": self.lock_table_name,
-                "permissionsBoundaryArn": self.permissions_boundary_arn,
             }
         )

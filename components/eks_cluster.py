@@ -5,6 +5,8 @@ so that every IAM role the deployment adds is visible in the preview and in this
 secrets are encrypted with the deployment's key; the API endpoint is private unless a CIDR
 allowlist opens it; authentication is by access entries. The OIDC provider is NOT created by
 pulumi-eks (`create_oidc_provider=False`): `OidcProvider` does it, or reuses an existing one.
+The node groups, and the add-ons that must come before and after them, are `NodeGroups`'s: the
+VPC CNI runs with its own IRSA role, which needs the OIDC provider, which needs this cluster.
 """
 
 from __future__ import annotations
@@ -20,22 +22,20 @@ import pulumi_eks as eks
 from aws_environment import AwsEnvironment
 from components.iam_role import IamRole, IamRoleArgs
 from policies.documents import document, trust_statement
-from stack_config import ClusterConfig, NodeGroupConfig
+from stack_config import ClusterConfig
 
 CLUSTER_ROLE_POLICIES = ("AmazonEKSClusterPolicy",)
-# What every EKS node needs: join the cluster, pull images, and run the VPC CNI.
+# What every EKS node needs: join the cluster and pull images. Not `AmazonEKS_CNI_Policy`: the VPC
+# CNI (`kube-system:aws-node`) has its own IRSA role (`NodeGroups`), as AWS recommends ("Configure
+# Amazon VPC CNI plugin to use IRSA"), so the node role cannot create or change network
+# interfaces anywhere in the account.
 NODE_ROLE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
     "AmazonEC2ContainerRegistryReadOnly",
-    "AmazonEKS_CNI_Policy",
 )
-
-
-def ami_type(group: NodeGroupConfig) -> str:
-    """Amazon Linux 2023 for the group's architecture; NVIDIA drivers for GPU groups (x86_64)."""
-    if group.gpu:
-        return "AL2023_x86_64_NVIDIA"
-    return "AL2023_ARM_64_STANDARD" if group.arm64 else "AL2023_x86_64_STANDARD"
+# The VPC CNI's IRSA role holds this AWS-managed policy.
+VPC_CNI_POLICY = "AmazonEKS_CNI_Policy"
+VPC_CNI_SERVICE_ACCOUNT = "kube-system:aws-node"
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class ExistingCluster:
     certificate_authority: str
     security_group_id: str
     authentication_mode: str
+    vpc_id: str
 
 
 def look_up_cluster(name: str) -> ExistingCluster:
@@ -59,6 +60,7 @@ def look_up_cluster(name: str) -> ExistingCluster:
         certificate_authority=found.certificate_authorities[0].data,
         security_group_id=found.vpc_config.cluster_security_group_id,
         authentication_mode=found.access_configs[0].authentication_mode,
+        vpc_id=found.vpc_config.vpc_id,
     )
 
 
@@ -129,6 +131,7 @@ class EksCluster(pulumi.ComponentResource):
     oidc_issuer_url: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     """The cluster security group EKS attaches to the control plane (API access rules go here)."""
+    vpc_id: pulumi.Output[str]
     created: bool
 
     def __init__(
@@ -142,7 +145,12 @@ class EksCluster(pulumi.ComponentResource):
         else:
             self._create(name, args)
         self.register_outputs(
-            {"name": self.name, "endpoint": self.endpoint, "oidcIssuerUrl": self.oidc_issuer_url}
+            {
+                "name": self.name,
+                "endpoint": self.endpoint,
+                "oidcIssuerUrl": self.oidc_issuer_url,
+                "vpcId": self.vpc_id,
+            }
         )
 
     def _use_existing(self, found: ExistingCluster, env: AwsEnvironment) -> None:
@@ -150,6 +158,7 @@ class EksCluster(pulumi.ComponentResource):
         self.endpoint = pulumi.Output.from_input(found.endpoint)
         self.oidc_issuer_url = pulumi.Output.from_input(found.issuer_url)
         self.security_group_id = pulumi.Output.from_input(found.security_group_id)
+        self.vpc_id = pulumi.Output.from_input(found.vpc_id)
         self.kubeconfig = pulumi.Output.secret(
             kubeconfig(found.name, found.endpoint, found.certificate_authority, env.region)
         )
@@ -201,60 +210,18 @@ class EksCluster(pulumi.ComponentResource):
             encryption_config_key_arn=args.kms_key_arn,
             service_role=self.cluster_role.role,
             skip_default_node_group=True,
-            # CoreDNS needs nodes to become healthy: created below, after the node groups,
-            # instead of by pulumi-eks before any node exists (the add-on then times out).
+            # CoreDNS needs nodes to become healthy: `NodeGroups` creates it after them,
+            # instead of pulumi-eks before any node exists (the add-on then times out).
             coredns_addon_options={"enabled": False},
+            # No pulumi-eks VPC CNI: `NodeGroups` manages the add-on with its IRSA role.
+            use_default_vpc_cni=True,
             create_oidc_provider=False,
             tags=args.tags,
             opts=child,
         )
-        self.node_groups = [self._node_group(name, group, args) for group in config.node_groups]
         self.name = self.cluster.eks_cluster.name
-        self.coredns = aws.eks.Addon(
-            f"{name}-coredns",
-            cluster_name=self.name,
-            addon_name="coredns",
-            resolve_conflicts_on_create="OVERWRITE",
-            resolve_conflicts_on_update="PRESERVE",
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.node_groups)),
-        )
         self.endpoint = self.cluster.eks_cluster.endpoint
         self.security_group_id = self.cluster.eks_cluster.vpc_config.cluster_security_group_id
         self.oidc_issuer_url = self.cluster.eks_cluster.identities[0].oidcs[0].issuer
+        self.vpc_id = self.cluster.eks_cluster.vpc_config.vpc_id
         self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig_json)
-
-    def _node_group(
-        self,
-        name: str,
-        group: NodeGroupConfig,
-        args: EksClusterArgs,
-    ) -> eks.ManagedNodeGroup:
-        assert self.cluster is not None
-        return eks.ManagedNodeGroup(
-            f"{name}-{group.name}",
-            cluster=self.cluster,
-            node_group_name=f"{args.role_name_prefix}-{group.name}",
-            node_role=self.node_role.role,
-            subnet_ids=args.config.private_subnet_ids,
-            instance_types=list(group.instance_types),
-            ami_type=ami_type(group),
-            disk_size=group.disk_size_gib,
-            scaling_config={
-                "min_size": group.min_size,
-                "desired_size": group.desired_size,
-                "max_size": group.max_size,
-            },
-            # The cluster autoscaler owns the desired size after creation.
-            ignore_scaling_changes=True,
-            enable_imd_sv2=True,
-            labels=group.labels or None,
-            taints=[
-                {"key": taint.key, "value": taint.value, "effect": taint.effect}
-                for taint in group.taints
-            ]
-            or None,
-            tags=args.tags,
-            # Nodes join only once their role's policies are attached: the whole IamRole.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_role]),
-        )

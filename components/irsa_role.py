@@ -60,6 +60,8 @@ class IrsaRoleArgs:
     description: str
     policy_name_prefix: str
     policies: Mapping[str, Document] = field(default_factory=dict)
+    managed_policy_arns: Sequence[pulumi.Input[str]] = ()
+    """AWS-managed policies attached as they are (e.g. AmazonEKS_CNI_Policy)."""
     permissions_boundary: pulumi.Input[str] | None = None
     path: str = "/"
     max_session_duration: int = 3600
@@ -88,6 +90,7 @@ class IrsaRole(IamRole):
                 description=args.description,
                 policy_name_prefix=args.policy_name_prefix,
                 policies=args.policies,
+                managed_policy_arns=args.managed_policy_arns,
                 permissions_boundary=args.permissions_boundary,
                 path=args.path,
                 max_session_duration=args.max_session_duration,

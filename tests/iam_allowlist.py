@@ -9,13 +9,24 @@ from __future__ import annotations
 _LBC = "AWS Load Balancer Controller v3.5.0 published policy, carried verbatim"
 _LBC_DISCOVERY = f"{_LBC}: discovery of resources the controller does not name in advance"
 _LBC_TAGGED = (
-    f"{_LBC}: conditioned on the `elbv2.k8s.aws/cluster` request or resource tag, which IAM "
-    "evaluates instead of an ARN"
+    f"{_LBC}: conditioned only on the presence (`Null: false`) of the `elbv2.k8s.aws/cluster` "
+    "request or resource tag, with any cluster's value, which IAM evaluates instead of an ARN"
+)
+_LBC_UNCONDITIONED = (
+    f"{_LBC}: granted on `*` with no condition (its first security-group statement, for the "
+    "rules the controller adds to groups it does not own); a second, tag-conditioned statement "
+    "grants it again"
 )
 _LBC_INGRESS = f"{_LBC}: attaches WAF, Shield, ACM and Cognito settings users name in Ingresses"
 _LBC_LISTENERS = f"{_LBC}: listeners and rules of load balancers the controller created"
 
 STAR_ALLOWLIST: dict[str, str] = {
+    # -- Bastion: Cognito Management Policy ------------------------------------------------------
+    "cognito-idp:TagResource": (
+        "creating a user pool with tags authorises TagResource before the pool has an ARN; only "
+        "with the deployment tag in the request, and an explicit Deny keeps every pool that does "
+        "not carry the deployment tag out of reach"
+    ),
     # -- AWS Load Balancer Controller (vendor policy) ------------------------------------------
     "iam:CreateServiceLinkedRole": f"{_LBC}: conditioned on iam:AWSServiceName = ELB",
     "ec2:GetCoipPoolUsage": _LBC_DISCOVERY,
@@ -33,8 +44,8 @@ STAR_ALLOWLIST: dict[str, str] = {
     "wafv2:DisassociateWebACL": _LBC_INGRESS,
     "shield:DescribeProtection": _LBC_INGRESS,
     "shield:DeleteProtection": _LBC_INGRESS,
-    "ec2:AuthorizeSecurityGroupIngress": _LBC_TAGGED,
-    "ec2:RevokeSecurityGroupIngress": _LBC_TAGGED,
+    "ec2:AuthorizeSecurityGroupIngress": _LBC_UNCONDITIONED,
+    "ec2:RevokeSecurityGroupIngress": _LBC_UNCONDITIONED,
     "ec2:CreateSecurityGroup": f"{_LBC}: a new group has no ARN before it exists",
     "ec2:DeleteSecurityGroup": _LBC_TAGGED,
     "elasticloadbalancing:CreateLoadBalancer": _LBC_TAGGED,

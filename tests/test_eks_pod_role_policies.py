@@ -1,9 +1,10 @@
-"""The pod role's six policies and the Bedrock customization role's two documents, exactly.
+"""The pod role's policies and the Bedrock customization role's two documents, exactly.
 
 Each test builds the real `KmsKey` and `Bucket` (and a role for the customization role) under the
 mock engine, renders the policy documents as the resources would receive them, and compares
 every statement: Sid, Effect, Action, Resource and Condition, with ARNs in the partition, region
 and account of the stack. Every document also passes the offline IAM lint and IAM's size limits.
+The pod role has six policies, five in aws-cn (no AWS Marketplace there, so no metering policy).
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from policies.eks_pod_role import (
     bedrock_model_invocation_policy,
     bedrock_read_only_policy,
     kms_access_policy,
+    marketplace_offered,
+    profile_model_arns,
     s3_access_policy,
 )
-from stack_config import BedrockConfig
+from stack_config import BedrockConfig, InferenceProfileConfig
 from tests.harness import (
     ACCOUNT_ID,
     PARTITIONS,
@@ -61,23 +64,28 @@ POD_POLICIES = (
     "bedrockCustomizationJob",
 )
 CUSTOMIZATION_POLICIES = ("customizationTrust", "customizationService")
+# AWS Marketplace is offered in the commercial and GovCloud partitions, not in China.
+MARKETPLACE_PARTITIONS = ("aws", "aws-us-gov")
+
+
+def pod_policies(partition: str) -> tuple[str, ...]:
+    """The pod role's documents in `partition`: no metering policy where there is no Marketplace."""
+    return tuple(
+        name
+        for name in POD_POLICIES
+        if name != "marketplace" or partition in MARKETPLACE_PARTITIONS
+    )
+
 
 SONNET = "anthropic.claude-sonnet-4-20250514-v1:0"
 HAIKU = "anthropic.claude-3-5-haiku-20241022-v1:0"
 TITAN = "amazon.titan-text-express-v1"
 LLAMA = "meta.llama3-1-8b-instruct-v1:0"
+GOV_SONNET = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 # Realistic system-defined profiles per partition (Bedrock offers none in the China regions).
 PROFILES: dict[str, list[dict[str, Any]]] = {
-    "aws": [
-        {"id": f"us.{SONNET}", "regions": ["us-east-1", "us-east-2", "us-west-2"]},
-        {"id": f"us.{HAIKU}", "regions": ["us-east-1", "us-west-2"]},
-    ],
-    "aws-us-gov": [
-        {
-            "id": "us-gov.anthropic.claude-3-5-sonnet-20240620-v1:0",
-            "regions": ["us-gov-west-1", "us-gov-east-1"],
-        }
-    ],
+    "aws": [{"id": f"us.{SONNET}"}, {"id": f"us.{HAIKU}"}],
+    "aws-us-gov": [{"id": f"us-gov.{GOV_SONNET}"}],
 }
 
 
@@ -99,7 +107,6 @@ def build(partition: str, bedrock: BedrockConfig) -> None:
     )
     documents = {
         "s3": s3_access_policy(bucket),
-        "marketplace": aws_marketplace_metering_policy(),
         "kms": kms_access_policy(key),
         "bedrockReadOnly": bedrock_read_only_policy(env),
         "bedrockInvocation": bedrock_model_invocation_policy(env, bedrock),
@@ -107,6 +114,8 @@ def build(partition: str, bedrock: BedrockConfig) -> None:
         "customizationTrust": bedrock_customization_trust_policy(env),
         "customizationService": bedrock_customization_service_policy(bucket, key),
     }
+    if marketplace_offered(partition):  # as the program decides whether to create it
+        documents["marketplace"] = aws_marketplace_metering_policy()
     for name, doc in documents.items():
         pulumi.export(name, render(doc))
     pulumi.export("keyArn", key.arn)
@@ -117,7 +126,8 @@ def rendered(partition: str, bedrock: BedrockConfig | None = None) -> dict[str, 
     """Every rendered document parsed, plus `raw` (the JSON strings) and `keyArn`."""
     config = bedrock or bedrock_config()
     outputs = run_stack(partition=partition, program=lambda: build(partition, config)).stack_outputs
-    names = POD_POLICIES + CUSTOMIZATION_POLICIES
+    names = pod_policies(partition) + CUSTOMIZATION_POLICIES
+    assert set(outputs) == {*names, "keyArn", "roleTrust"}
     result: dict[str, Any] = {name: json.loads(outputs[name]) for name in names}
     result["raw"] = {name: outputs[name] for name in names}
     result["keyArn"] = outputs["keyArn"]
@@ -179,7 +189,7 @@ def test_pod_may_list_the_bucket_and_get_put_its_objects_and_nothing_else_on_s3(
     ]
 
 
-@pytest.mark.parametrize("partition", PARTITIONS)
+@pytest.mark.parametrize("partition", MARKETPLACE_PARTITIONS)
 def test_marketplace_metering_is_meter_usage_on_star_only(partition: str) -> None:
     docs = rendered(partition)
     assert statements(docs["marketplace"]) == [
@@ -190,6 +200,15 @@ def test_marketplace_metering_is_meter_usage_on_star_only(partition: str) -> Non
             "Resource": "*",
         }
     ]
+
+
+def test_marketplace_metering_exists_in_commercial_and_govcloud_but_not_in_china() -> None:
+    assert {p: marketplace_offered(p) for p in PARTITIONS} == {
+        "aws": True,
+        "aws-us-gov": True,
+        "aws-cn": False,
+    }
+    assert marketplace_offered("aws-iso") is False  # a partition it does not know: not offered
 
 
 @pytest.mark.parametrize("partition", PARTITIONS)
@@ -275,8 +294,18 @@ def test_invocation_with_a_model_allowlist_reaches_only_those_models(partition: 
     ]
 
 
+def any_region_model(partition: str, model_id: str) -> str:
+    """The model in every region: `arn:<partition>:bedrock:*::foundation-model/<model>`."""
+    return model(partition, model_id, region="*")
+
+
+def region_less_model(partition: str, model_id: str) -> str:
+    """The model with no region, as Bedrock authorises it for a global profile."""
+    return model(partition, model_id, region="")
+
+
 @pytest.mark.parametrize("partition", sorted(PROFILES))
-def test_inference_profiles_reach_their_model_in_every_routed_region_through_the_profile_only(
+def test_inference_profiles_reach_their_model_in_every_region_through_the_profile_only(
     partition: str,
 ) -> None:
     profiles = PROFILES[partition]
@@ -304,59 +333,157 @@ def test_inference_profiles_reach_their_model_in_every_routed_region_through_the
                 "Sid": f"InvokeModelsThroughProfile{number}",
                 "Effect": "Allow",
                 "Action": INVOKE,
-                "Resource": [model(partition, model_id, region) for region in profile["regions"]],
+                "Resource": [any_region_model(partition, model_id)],
                 "Condition": {"ArnLike": {"bedrock:InferenceProfileArn": profile_arn}},
             }
         )
     assert statements(docs["bedrockInvocation"]) == expected
 
 
-def test_profile_destinations_are_the_profiles_model_in_its_regions_and_nothing_more() -> None:
+def test_the_us_profiles_of_the_commercial_stack_written_out() -> None:
     docs = rendered("aws", bedrock_config(models=[TITAN], inferenceProfiles=PROFILES["aws"]))
-    through_sonnet = statements(docs["bedrockInvocation"])[3]
-    assert through_sonnet["Sid"] == "InvokeModelsThroughProfile1"
-
-    def granted(arn: str) -> bool:
-        return any(iam_match(pattern, arn) for pattern in through_sonnet["Resource"])
-
-    assert granted(f"arn:aws:bedrock:us-east-2::foundation-model/{SONNET}")
-    assert granted(f"arn:aws:bedrock:us-west-2::foundation-model/{SONNET}")
-    assert not granted(f"arn:aws:bedrock:eu-west-1::foundation-model/{SONNET}")
-    assert not granted(f"arn:aws:bedrock:us-east-2::foundation-model/{HAIKU}")
-    assert not granted(f"arn:aws:bedrock:us-east-1::foundation-model/{LLAMA}")
-    # Without the profile the pod may call only the allowlisted model directly.
-    direct = statements(docs["bedrockInvocation"])[0]["Resource"]
-    assert not any(
-        iam_match(p, f"arn:aws:bedrock:us-east-1::foundation-model/{SONNET}") for p in direct
-    )
-
-
-def test_a_profile_always_reaches_its_model_in_the_source_region() -> None:
-    profile = {"id": f"us.{SONNET}", "regions": ["us-east-2", "us-west-2"]}
-    docs = rendered("aws", bedrock_config(models=[TITAN], inferenceProfiles=[profile]))
-    assert statements(docs["bedrockInvocation"])[3]["Resource"] == [
-        f"arn:aws:bedrock:us-east-1::foundation-model/{SONNET}",
-        f"arn:aws:bedrock:us-east-2::foundation-model/{SONNET}",
-        f"arn:aws:bedrock:us-west-2::foundation-model/{SONNET}",
+    profile_arn = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/"
+    assert statements(docs["bedrockInvocation"])[2:] == [
+        {
+            "Sid": "InvokeInferenceProfiles",
+            "Effect": "Allow",
+            "Action": INVOKE,
+            "Resource": [f"{profile_arn}us.{SONNET}", f"{profile_arn}us.{HAIKU}"],
+        },
+        {
+            "Sid": "InvokeModelsThroughProfile1",
+            "Effect": "Allow",
+            "Action": INVOKE,
+            "Resource": [f"arn:aws:bedrock:*::foundation-model/{SONNET}"],
+            "Condition": {"ArnLike": {"bedrock:InferenceProfileArn": f"{profile_arn}us.{SONNET}"}},
+        },
+        {
+            "Sid": "InvokeModelsThroughProfile2",
+            "Effect": "Allow",
+            "Action": INVOKE,
+            "Resource": [f"arn:aws:bedrock:*::foundation-model/{HAIKU}"],
+            "Condition": {"ArnLike": {"bedrock:InferenceProfileArn": f"{profile_arn}us.{HAIKU}"}},
+        },
     ]
 
 
+@pytest.mark.parametrize("partition", sorted(PROFILES))
+def test_profile_model_arns_are_the_model_in_every_region_plus_region_less_for_global(
+    partition: str,
+) -> None:
+    env = environment(partition)
+    geography = "us" if partition == "aws" else "us-gov"
+    regional_profile = InferenceProfileConfig.model_validate({"id": f"{geography}.{SONNET}"})
+    assert profile_model_arns(env, regional_profile) == [
+        f"arn:{partition}:bedrock:*::foundation-model/{SONNET}"
+    ]
+    global_profile = InferenceProfileConfig.model_validate({"id": f"global.{SONNET}"})
+    assert profile_model_arns(env, global_profile) == [
+        f"arn:{partition}:bedrock:*::foundation-model/{SONNET}",
+        f"arn:{partition}:bedrock:::foundation-model/{SONNET}",
+    ]
+
+
+def test_a_profiles_model_is_granted_outside_the_stacks_region_only_through_that_profile() -> None:
+    docs = rendered("aws", bedrock_config(models=[TITAN], inferenceProfiles=PROFILES["aws"]))
+    invocation = statements(docs["bedrockInvocation"])
+    sonnet_profile = f"arn:aws:bedrock:us-east-1:{ACCOUNT_ID}:inference-profile/us.{SONNET}"
+    haiku_profile = f"arn:aws:bedrock:us-east-1:{ACCOUNT_ID}:inference-profile/us.{HAIKU}"
+    # The source region, today's destinations, a region AWS may add later, another geography,
+    # and the region-less form: the `*` region reaches the model in all of them, through Sonnet's
+    # profile only.
+    sonnet_anywhere = [
+        f"arn:aws:bedrock:{region}::foundation-model/{SONNET}"
+        for region in ("us-east-1", "us-east-2", "us-west-2", "us-west-9", "eu-west-1", "")
+    ]
+
+    def granting(arn: str) -> list[tuple[str, Any]]:
+        """(Sid, Condition) of every statement whose resources match `arn`."""
+        return [
+            (s["Sid"], s.get("Condition"))
+            for s in invocation
+            if any(iam_match(pattern, arn) for pattern in s["Resource"])
+        ]
+
+    for arn in sonnet_anywhere:
+        assert granting(arn) == [
+            (
+                "InvokeModelsThroughProfile1",
+                {"ArnLike": {"bedrock:InferenceProfileArn": sonnet_profile}},
+            )
+        ], arn
+    assert granting(f"arn:aws:bedrock:us-west-2::foundation-model/{HAIKU}") == [
+        ("InvokeModelsThroughProfile2", {"ArnLike": {"bedrock:InferenceProfileArn": haiku_profile}})
+    ]
+    # A model no profile routes to and `models` does not list: nothing grants it, anywhere.
+    assert granting(f"arn:aws:bedrock:us-east-1::foundation-model/{LLAMA}") == []
+    assert granting(f"arn:aws:bedrock:us-east-2::foundation-model/{LLAMA}") == []
+    # The allowlisted model directly, in the stack's region only, with no condition.
+    assert granting(f"arn:aws:bedrock:us-east-1::foundation-model/{TITAN}") == [
+        ("InvokeFoundationModels", None)
+    ]
+    assert granting(f"arn:aws:bedrock:us-east-2::foundation-model/{TITAN}") == []
+    # Every statement that reaches outside the stack's region carries exactly one condition: an
+    # ArnLike on one exact profile ARN (no wildcard in it), never a pattern of profiles.
+    for s in invocation:
+        regions = {arn.split(":")[3] for arn in s["Resource"]}
+        if regions == {REGIONS["aws"]}:
+            assert "Condition" not in s, s["Sid"]
+        else:
+            assert set(s["Condition"]) == {"ArnLike"}, s["Sid"]
+            [(key, value)] = s["Condition"]["ArnLike"].items()
+            assert key == "bedrock:InferenceProfileArn"
+            assert value in (sonnet_profile, haiku_profile)
+            assert "*" not in value and "?" not in value
+
+
+def test_the_invocation_policy_names_no_region_but_the_stacks_and_the_wildcard() -> None:
+    profiles = [*PROFILES["aws"], {"id": f"global.{LLAMA}"}]
+    docs = rendered("aws", bedrock_config(models=[TITAN], inferenceProfiles=profiles))
+    outside = {
+        (s["Sid"], arn.split(":")[3])
+        for s in statements(docs["bedrockInvocation"])
+        for arn in s["Resource"]
+        if arn.split(":")[3] != REGIONS["aws"]
+    }
+    # `*` in each profile statement, the region-less form in the global profile's; no other
+    # statement and no region written out.
+    assert outside == {
+        ("InvokeModelsThroughProfile1", "*"),
+        ("InvokeModelsThroughProfile2", "*"),
+        ("InvokeModelsThroughProfile3", "*"),
+        ("InvokeModelsThroughProfile3", ""),
+    }
+
+
 def test_a_global_profile_also_reaches_the_region_less_model_arn() -> None:
-    profile = {"id": f"global.{SONNET}", "regions": ["us-east-1"]}
+    profile = {"id": f"global.{SONNET}"}
     docs = rendered("aws", bedrock_config(inferenceProfiles=[profile]))
     profile_arn = regional("aws", f"inference-profile/global.{SONNET}")
-    assert statements(docs["bedrockInvocation"])[3] == {
-        "Sid": "InvokeModelsThroughProfile1",
-        "Effect": "Allow",
-        "Action": INVOKE,
-        "Resource": [
-            f"arn:aws:bedrock:us-east-1::foundation-model/{SONNET}",
-            f"arn:aws:bedrock:::foundation-model/{SONNET}",
-        ],
-        "Condition": {"ArnLike": {"bedrock:InferenceProfileArn": profile_arn}},
-    }
+    assert (
+        profile_arn == f"arn:aws:bedrock:us-east-1:{ACCOUNT_ID}:inference-profile/global.{SONNET}"
+    )
+    assert statements(docs["bedrockInvocation"])[2:] == [
+        {
+            "Sid": "InvokeInferenceProfiles",
+            "Effect": "Allow",
+            "Action": INVOKE,
+            "Resource": [profile_arn],
+        },
+        {
+            "Sid": "InvokeModelsThroughProfile1",
+            "Effect": "Allow",
+            "Action": INVOKE,
+            "Resource": [
+                f"arn:aws:bedrock:*::foundation-model/{SONNET}",
+                f"arn:aws:bedrock:::foundation-model/{SONNET}",
+            ],
+            "Condition": {"ArnLike": {"bedrock:InferenceProfileArn": profile_arn}},
+        },
+    ]
     # The IAM database knows foundation models only with a region, so the lint flags the
-    # region-less ARN (which AWS documents for global profiles) and nothing else.
+    # region-less ARN (which AWS documents for global profiles), once per action, and nothing
+    # else: the `*` region passes.
     problems = lint_policy(
         docs["bedrockInvocation"],
         partition="aws",
@@ -365,7 +492,23 @@ def test_a_global_profile_also_reaches_the_region_less_model_arn() -> None:
         star_allowlist=STAR_ALLOWLIST,
     )
     assert len(problems) == 2, problems
-    assert all(f"'arn:aws:bedrock:::foundation-model/{SONNET}' matches no" in p for p in problems)
+    for problem, action in zip(problems, INVOKE, strict=True):
+        assert problem.startswith(
+            "Statement[3] (InvokeModelsThroughProfile1): resource "
+            f"'arn:aws:bedrock:::foundation-model/{SONNET}' matches no resource type of "
+            f"'{action}' (accepted: "
+        ), problem
+
+
+def test_a_regional_profile_does_not_add_the_region_less_model_arn() -> None:
+    docs = rendered("aws", bedrock_config(inferenceProfiles=[{"id": f"us.{SONNET}"}]))
+    [through] = [
+        s
+        for s in statements(docs["bedrockInvocation"])
+        if s["Sid"].startswith("InvokeModelsThrough")
+    ]
+    assert through["Resource"] == [f"arn:aws:bedrock:*::foundation-model/{SONNET}"]
+    assert region_less_model("aws", SONNET) not in through["Resource"]
 
 
 # -- Bedrock customization ----------------------------------------------------------------------
@@ -511,40 +654,53 @@ def test_no_pod_role_action_on_star_needs_an_allowlist_entry() -> None:
 @pytest.mark.parametrize("partition", PARTITIONS)
 def test_every_document_passes_the_iam_lint(partition: str, config: str) -> None:
     keys = config_keys(partition, config)
+    assert all(set(p) == {"id"} for p in keys.get("inferenceProfiles", []))  # no `regions`
     docs = rendered(partition, bedrock_config(**keys))
-    routed = {r for p in keys.get("inferenceProfiles", []) for r in p["regions"]}
-    for name in POD_POLICIES + CUSTOMIZATION_POLICIES:
+    # The stack's own region only: the profiles' `*` regions need no extra region.
+    for name in pod_policies(partition) + CUSTOMIZATION_POLICIES:
         problems = lint_policy(
             docs[name],
             partition=partition,
             region=REGIONS[partition],
             account_id=ACCOUNT_ID,
             star_allowlist=STAR_ALLOWLIST,
-            extra_regions=sorted(routed - {REGIONS[partition]}),
         )
         assert problems == [], (name, problems)
 
 
-def test_the_lint_would_catch_a_cross_region_model_without_extra_regions() -> None:
+def test_the_lint_would_catch_a_model_pinned_to_another_region() -> None:
+    # What the `*` region replaced: a destination region written out is outside the stack's.
     docs = rendered("aws", bedrock_config(inferenceProfiles=PROFILES["aws"]))
+    pinned = json.loads(
+        json.dumps(docs["bedrockInvocation"]).replace(
+            "arn:aws:bedrock:*::foundation-model/", "arn:aws:bedrock:us-west-2::foundation-model/"
+        )
+    )
     problems = lint_policy(
-        docs["bedrockInvocation"],
+        pinned,
         partition="aws",
         region="us-east-1",
         account_id=ACCOUNT_ID,
         star_allowlist=STAR_ALLOWLIST,
     )
-    assert any("'us-east-2'" in p for p in problems)
-    assert any("'us-west-2'" in p for p in problems)
+    assert problems == [
+        f"Statement[{index}] (InvokeModelsThroughProfile{number}): resource "
+        f"'arn:aws:bedrock:us-west-2::foundation-model/{model_id}' has region 'us-west-2', "
+        "expected 'us-east-1' (or a wildcard)"
+        for index, number, model_id in ((3, 1, SONNET), (4, 2, HAIKU))
+    ]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
 @pytest.mark.parametrize("partition", PARTITIONS)
 def test_every_document_fits_iams_size_limits(partition: str, config: str) -> None:
-    docs = rendered(partition, bedrock_config(**config_keys(partition, config)))
-    for name in (*POD_POLICIES, "customizationService"):
+    keys = config_keys(partition, config)
+    assert all(set(p) == {"id"} for p in keys.get("inferenceProfiles", []))  # no `regions`
+    docs = rendered(partition, bedrock_config(**keys))
+    for name in (*pod_policies(partition), "customizationService"):
         minified = json.dumps(json.loads(docs["raw"][name]), separators=(",", ":"))
         assert minified == docs["raw"][name]  # rendered exactly as IAM stores it
+        assert not any(c.isspace() for c in minified), name  # so its length is IAM's size
         assert len(minified) <= MANAGED_POLICY_LIMIT, (name, len(minified))
     trust = docs["raw"]["customizationTrust"]
     assert len(json.dumps(json.loads(trust), separators=(",", ":"))) <= TRUST_POLICY_LIMIT

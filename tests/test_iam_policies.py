@@ -9,14 +9,12 @@ from typing import Any
 import pytest
 
 from offline_preview.engine import Recording
+from stack_config import ROLE_NAME_SUFFIXES
 from tests.harness import ACCOUNT_ID, PARTITIONS, REGIONS, run_stack
 from tests.iam_allowlist import STAR_ALLOWLIST
 from tests.iam_lint import actions_requiring_star, lint_policy
 
-PROFILE_REGIONS = {
-    "aws": ["us-east-1", "us-east-2", "us-west-2"],
-    "aws-us-gov": ["us-gov-west-1", "us-gov-east-1"],
-}
+# The profile of each partition's stack region (Bedrock is not offered in China).
 PROFILE_ID = {
     "aws": "us.anthropic.claude-sonnet-4-20250514-v1:0",
     "aws-us-gov": "us-gov.anthropic.claude-sonnet-4-20250514-v1:0",
@@ -32,10 +30,8 @@ def full_stack(partition: str) -> Recording:
     bedrock: dict[str, Any] = {"models": [], "customizationBaseModels": []}
     if partition == "aws-cn":
         bedrock = {"enabled": False}  # Bedrock is not offered in China
-    if partition in PROFILE_REGIONS:
-        bedrock["inferenceProfiles"] = [
-            {"id": PROFILE_ID[partition], "regions": PROFILE_REGIONS[partition]}
-        ]
+    if partition in PROFILE_ID:
+        bedrock["inferenceProfiles"] = [{"id": PROFILE_ID[partition]}]
     return run_stack(
         {
             "bedrock": bedrock,
@@ -104,7 +100,6 @@ def test_every_policy_passes_the_iam_lint(stack: tuple[str, Recording]) -> None:
                 region=REGIONS[partition],
                 account_id=ACCOUNT_ID,
                 star_allowlist=STAR_ALLOWLIST,
-                extra_regions=tuple(PROFILE_REGIONS.get(partition, ())),
             )
         )
     }
@@ -125,3 +120,62 @@ def test_every_allowlist_entry_is_used() -> None:
                     actions = statement["Action"]
                     used.update([actions] if isinstance(actions, str) else actions)
     assert set(STAR_ALLOWLIST) - used == set()
+
+
+def test_every_role_holds_exactly_its_policies(stack: tuple[str, Recording]) -> None:
+    partition, recording = stack
+    aws = f"arn:{partition}:iam::aws:policy/"
+    ours = f"arn:{partition}:iam::{ACCOUNT_ID}:policy/poolside-acme-"
+    pod = ["pod-s3-access", "pod-kms-access"]
+    if partition != "aws-cn":  # neither Bedrock nor AWS Marketplace is offered in China
+        pod += [
+            "pod-marketplace-metering",
+            "pod-bedrock-read-only",
+            "pod-bedrock-model-invocation",
+            "pod-bedrock-customization-job",
+        ]
+    expected = {
+        "poolside-acme-eks-cluster-role": {aws + "AmazonEKSClusterPolicy"},
+        # No AmazonEKS_CNI_Policy on the nodes: the VPC CNI has its own IRSA role.
+        "poolside-acme-eks-node-role": {
+            aws + "AmazonEKSWorkerNodePolicy",
+            aws + "AmazonEC2ContainerRegistryReadOnly",
+        },
+        "poolside-acme-eks-vpc-cni-role": {aws + "AmazonEKS_CNI_Policy"},
+        "poolside-acme-eks-pod-role": {ours + name for name in pod},
+        "poolside-acme-aws-load-balancer-controller": {ours + "aws-load-balancer-controller"},
+        # The spec's six bastion policies and its Session Manager one: no IAM-writing policy, and
+        # not AWS's AmazonSSMManagedInstanceCore (it reads every parameter of the account).
+        "poolside-acme-bastion-role": {
+            *(
+                f"{ours}bastion-{purpose}"
+                for purpose in (
+                    "ecr-access",
+                    "cognito-management",
+                    "ssm-parameters",
+                    "acm-read",
+                    "terraform-state",
+                    "default",
+                    "session-manager",
+                )
+            ),
+        },
+    }
+    if partition != "aws-cn":
+        expected["poolside-acme-bedrock-customization-role"] = {
+            ours + "bedrock-customization-data-access"
+        }
+    attached: dict[str, set[str]] = {}
+    for attachment in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        attached.setdefault(attachment.inputs["role"], set()).add(attachment.inputs["policyArn"])
+    assert attached == expected
+    assert {r.inputs["name"] for r in recording.by_type("aws:iam/role:Role")} == set(expected)
+    # The prefix length rule leaves room for every suffix the program gives a role.
+    assert {name.removeprefix("poolside-acme") for name in expected} <= set(ROLE_NAME_SUFFIXES)
+    # Every customer-managed policy is attached to a role: no permissions boundary or other
+    # stand-alone policy, and no role carries a boundary.
+    policies = {p.outputs["arn"] for p in recording.by_type("aws:iam/policy:Policy")}
+    assert policies == {arn for arns in expected.values() for arn in arns if arn.startswith(ours)}
+    assert all(
+        "permissionsBoundary" not in r.inputs for r in recording.by_type("aws:iam/role:Role")
+    )

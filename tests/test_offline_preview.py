@@ -79,6 +79,19 @@ def test_json_plan_is_the_same_every_run_and_lists_what_comes_first_first(
     assert inner["newState"]["parent"] == component["urn"]
 
 
+@pytest.mark.parametrize("stack", ["dev", "govcloud", "china"])
+def test_text_plan_is_the_same_every_run(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Byte for byte, like the JSON: the IAM section must not follow the SDK's thread order."""
+    from offline_preview.__main__ import main
+
+    outputs = []
+    for _ in range(4):
+        assert main(["--stack", stack]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0]
+    assert outputs[1:] == outputs[:1] * 3
+
+
 def test_json_inputs_are_resolved_wire_names(dev_json: dict[str, Any]) -> None:
     by_type = {s["newState"]["type"]: s["newState"] for s in dev_json["steps"]}
     key = by_type["aws:kms/key:Key"]
@@ -134,8 +147,59 @@ def test_text_plan_lists_resources_under_their_parents(dev_json: dict[str, Any])
     assert "      s3:ListBucket -> arn:aws:s3:::poolside-dev-123456789012" in lines
     assert "      s3:GetObject, s3:PutObject -> arn:aws:s3:::poolside-dev-123456789012/*" in lines
     assert '  kubeconfig: "[secret]"' in lines
-    assert "IAM policies attached to no role (permissions boundaries):" in lines
-    assert "  policy poolside-dev-permissions-boundary:" in lines
+    assert '  vpcId: "vpc-0a1b2c3d4e5f60718"' in lines
+    # The node groups and the add-ons around them, under their own component.
+    assert "      + cluster  poolside:aws:NodeGroups" in lines
+    assert "          + cluster-vpc-cni  aws:eks/addon:Addon" in lines
+    assert "          + cluster-gpu-launch-template  aws:ec2/launchTemplate:LaunchTemplate" in lines
+    assert "          + cluster-gpu  eks:index:ManagedNodeGroup" in lines
+    assert "          + cluster-coredns  aws:eks/addon:Addon" in lines
+    # The VPC CNI's policy is its own IRSA role's, not the nodes'.
+    assert managed_policies(lines, "poolside-dev-eks-vpc-cni-role") == [
+        "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
+    ]
+    # In a stable order (by ARN), whatever order the attachments were registered in.
+    assert managed_policies(lines, "poolside-dev-eks-node-role") == [
+        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    ]
+    # Every policy is attached to a role: there is no permissions boundary any more.
+    assert "IAM policies attached to no role (permissions boundaries):" not in lines
+    assert not any("permissions-boundary" in line for line in lines)
+
+
+def managed_policies(lines: list[str], role: str) -> list[str]:
+    """The AWS-managed policies the text plan lists under `role`, in order."""
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"  role {role}  ("))
+    section = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("    "):
+            break
+        section.append(line)
+    prefix = "    managed policy "
+    return [line.removeprefix(prefix) for line in section if line.startswith(prefix)]
+
+
+def test_json_outputs_carry_the_vpc_and_the_controllers_helm_values(
+    dev_json: dict[str, Any],
+) -> None:
+    outputs = dev_json["outputs"]
+    role = "arn:aws:iam::123456789012:role/poolside-dev-aws-load-balancer-controller"
+    assert outputs["vpcId"] == "vpc-0a1b2c3d4e5f60718"  # the dev stack's poolside:cluster.vpcId
+    assert (
+        outputs["vpcCniRoleArn"] == "arn:aws:iam::123456789012:role/poolside-dev-eks-vpc-cni-role"
+    )
+    assert outputs["loadBalancerControllerHelmValues"] == {
+        "clusterName": "poolside-dev",
+        "region": "us-east-1",
+        "vpcId": "vpc-0a1b2c3d4e5f60718",
+        "serviceAccount": {
+            "create": True,
+            "name": "aws-load-balancer-controller",
+            "annotations": {"eks.amazonaws.com/role-arn": role},
+        },
+    }
+    assert "permissionsBoundaryArn" not in outputs
 
 
 def test_invalid_stack_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:

@@ -16,24 +16,27 @@ from tests.harness import ACCOUNT_ID, CLUSTER, PARTITIONS, REGIONS, environment,
 ROOT = Path(__file__).resolve().parent.parent
 
 
-COMPONENTS = {
-    "kms": "poolside:aws:KmsKey",
-    "data": "poolside:aws:Bucket",
-    "ecr": "poolside:aws:EcrRepositories",
-    "cluster": "poolside:aws:EksCluster",
-    "oidc": "poolside:aws:OidcProvider",
-    "bedrock-customization": "poolside:aws:IamRole",
-    "pod": "poolside:aws:IrsaRole",
-    "aws-load-balancer-controller": "poolside:aws:IrsaRole",
-    "parameters": "poolside:aws:DeploymentParameters",
-    "bastion": "poolside:aws:Bastion",
-}
+# (name, type): the cluster and its node groups are both "cluster", of different types.
+COMPONENTS = [
+    ("aws-load-balancer-controller", "poolside:aws:IrsaRole"),
+    ("bastion", "poolside:aws:Bastion"),
+    ("bedrock-customization", "poolside:aws:IamRole"),
+    ("cluster", "poolside:aws:EksCluster"),
+    ("cluster", "poolside:aws:NodeGroups"),
+    ("data", "poolside:aws:Bucket"),
+    ("ecr", "poolside:aws:EcrRepositories"),
+    ("kms", "poolside:aws:KmsKey"),
+    ("oidc", "poolside:aws:OidcProvider"),
+    ("parameters", "poolside:aws:DeploymentParameters"),
+    ("pod", "poolside:aws:IrsaRole"),
+    ("vpc-cni", "poolside:aws:IrsaRole"),
+]
 
 
 def test_program_builds_every_component_under_the_stack() -> None:
     recording = run_stack({"ecr": {"repositories": ["api", "web"]}})
     stack = recording.one("pulumi:pulumi:Stack", "poolside-test")
-    components = {r.name: r.type for r in recording.resources if r.parent == stack.urn}
+    components = sorted((r.name, r.type) for r in recording.resources if r.parent == stack.urn)
     assert components == COMPONENTS
     # Every custom resource belongs to a component: none is created at the top level.
     assert all(not r.custom for r in recording.resources if r.parent == stack.urn)
@@ -93,6 +96,7 @@ def test_every_taggable_resource_carries_the_merged_tags() -> None:
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         "eks:index:ManagedNodeGroup",
         "aws:eks/addon:Addon",
+        "aws:ec2/launchTemplate:LaunchTemplate",
     }
     # Taggable types the program creates but does not tag would show up here.
     untagged_taggable = {
@@ -110,6 +114,13 @@ def test_every_taggable_resource_carries_the_merged_tags() -> None:
             # The console shows an instance by its Name tag; the volume carries the merged tags.
             assert resource.inputs["tags"] == {**merged, "Name": "poolside-acme-bastion"}
             assert resource.inputs["rootBlockDevice"]["tags"] == merged
+        elif resource.type == "aws:ec2/launchTemplate:LaunchTemplate":
+            # The template tags the instances and volumes it launches, too.
+            assert resource.inputs["tags"] == merged
+            assert resource.inputs["tagSpecifications"] == [
+                {"resourceType": "instance", "tags": merged},
+                {"resourceType": "volume", "tags": merged},
+            ]
         else:
             assert resource.inputs["tags"] == merged, resource.name
 
@@ -131,6 +142,7 @@ TAGGABLE_NAMES = {
     "SecurityGroupIngressRule",
     "ManagedNodeGroup",
     "Addon",
+    "LaunchTemplate",
 }
 
 
@@ -187,12 +199,26 @@ def test_stack_outputs(partition: str) -> None:
         "ecrRepositoryUrls": {"api": f"{ACCOUNT_ID}.dkr.ecr.{region}.{suffix}/poolside-acme/api"},
         "clusterName": "poolside-acme",
         "clusterEndpoint": outputs["clusterEndpoint"],
+        "vpcId": CLUSTER["vpcId"],
         "kubeconfig": outputs["kubeconfig"],
         "oidcProviderArn": f"arn:{partition}:iam::{ACCOUNT_ID}:oidc-provider/{issuer}",
         "oidcIssuerUrl": f"https://{issuer}",
         "podRoleArn": f"{roles}poolside-acme-eks-pod-role",
         **bedrock_outputs,
         "loadBalancerControllerRoleArn": f"{roles}poolside-acme-aws-load-balancer-controller",
+        "loadBalancerControllerHelmValues": {
+            "clusterName": "poolside-acme",
+            "region": region,
+            "vpcId": CLUSTER["vpcId"],
+            "serviceAccount": {
+                "create": True,
+                "name": "aws-load-balancer-controller",
+                "annotations": {
+                    "eks.amazonaws.com/role-arn": f"{roles}poolside-acme-aws-load-balancer-controller"
+                },
+            },
+        },
+        "vpcCniRoleArn": f"{roles}poolside-acme-eks-vpc-cni-role",
         "serviceAccountAnnotations": {
             "poolside:poolside": f"eks.amazonaws.com/role-arn: {roles}poolside-acme-eks-pod-role",
             "kube-system:aws-load-balancer-controller": (
@@ -209,7 +235,6 @@ def test_stack_outputs(partition: str) -> None:
         "bastionStartSessionCommand": f"aws ssm start-session --target {instance_id} --region {region}",
         "bastionSecurityGroupId": outputs["bastionSecurityGroupId"],
         "lockTableName": "poolside-acme-terraform-locks",
-        "permissionsBoundaryArn": f"arn:{partition}:iam::{ACCOUNT_ID}:policy/poolside-acme-permissions-boundary",
     }
     assert re.fullmatch(r"i-[0-9a-f]{17}", instance_id)
     assert re.fullmatch(r"sg-[0-9a-f]{17}", outputs["bastionSecurityGroupId"])
@@ -301,26 +326,49 @@ def test_program_never_reads_the_shared_folder() -> None:
     assert offenders == []
 
 
-def test_pod_role_has_the_six_policies_of_the_spec() -> None:
-    recording = run_stack()
+POD_POLICIES_WITH_BEDROCK = [
+    "poolside-acme-pod-bedrock-customization-job",
+    "poolside-acme-pod-bedrock-model-invocation",
+    "poolside-acme-pod-bedrock-read-only",
+    "poolside-acme-pod-kms-access",
+    "poolside-acme-pod-marketplace-metering",
+    "poolside-acme-pod-s3-access",
+]
+
+
+@pytest.mark.parametrize(
+    ("partition", "bedrock", "names"),
+    [
+        ("aws", True, POD_POLICIES_WITH_BEDROCK),
+        ("aws-us-gov", True, POD_POLICIES_WITH_BEDROCK),
+        (
+            "aws",
+            False,
+            [
+                "poolside-acme-pod-kms-access",
+                "poolside-acme-pod-marketplace-metering",
+                "poolside-acme-pod-s3-access",
+            ],
+        ),
+        # AWS Marketplace is not offered in China: no metering policy there.
+        ("aws-cn", False, ["poolside-acme-pod-kms-access", "poolside-acme-pod-s3-access"]),
+    ],
+)
+def test_pod_role_has_the_policies_of_the_spec_its_partition_offers(
+    partition: str, bedrock: bool, names: list[str]
+) -> None:
+    recording = run_stack({"bedrock": {"enabled": bedrock}}, partition=partition)
     pod = recording.one("poolside:aws:IrsaRole", "pod")
-    names = sorted(
+    created = sorted(
         p.inputs["name"] for p in recording.by_type("aws:iam/policy:Policy") if p.parent == pod.urn
     )
-    assert names == [
-        "poolside-acme-pod-bedrock-customization-job",
-        "poolside-acme-pod-bedrock-model-invocation",
-        "poolside-acme-pod-bedrock-read-only",
-        "poolside-acme-pod-kms-access",
-        "poolside-acme-pod-marketplace-metering",
-        "poolside-acme-pod-s3-access",
-    ]
+    assert created == names
     attached = sorted(
         a.inputs["policyArn"]
         for a in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
         if a.inputs["role"] == "poolside-acme-eks-pod-role"
     )
-    assert attached == [f"arn:aws:iam::{ACCOUNT_ID}:policy/{name}" for name in names]
+    assert attached == [f"arn:{partition}:iam::{ACCOUNT_ID}:policy/{name}" for name in names]
 
 
 def test_pod_policies_are_wired_to_the_stacks_bucket_key_and_customization_role() -> None:
@@ -355,13 +403,23 @@ def test_bedrock_can_be_switched_off() -> None:
         "poolside-acme-eks-node-role",
         "poolside-acme-eks-pod-role",
         "poolside-acme-aws-load-balancer-controller",
+        "poolside-acme-eks-vpc-cni-role",
         "poolside-acme-bastion-role",
     }
     assert "bedrockCustomizationRoleArn" not in recording.stack_outputs
-    boundary = json.loads(
-        recording.one("aws:iam/policy:Policy", "bastion-permissions-boundary").inputs["policy"]
-    )
-    assert not any(a.startswith("bedrock:") for s in boundary["Statement"] for a in s["Action"])
+    # No policy of the stack mentions a Bedrock action.
+    actions = [
+        action
+        for p in recording.by_type("aws:iam/policy:Policy")
+        for statement in json.loads(p.inputs["policy"])["Statement"]
+        for action in _as_list(statement.get("Action", statement.get("NotAction", [])))
+    ]
+    assert actions
+    assert [a for a in actions if a.startswith("bedrock:")] == []
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
 
 
 def test_load_balancer_controller_role_can_be_switched_off_or_moved() -> None:
@@ -468,24 +526,99 @@ def test_existing_cluster_in_config_map_mode_cannot_take_the_bastions_access_ent
     assert without_bastion.by_type("aws:eks/accessEntry:AccessEntry") == []
 
 
-def test_bedrock_is_refused_in_china_and_profiles_stay_in_the_partition() -> None:
+SONNET_4 = "anthropic.claude-sonnet-4-20250514-v1:0"
+
+
+def test_bedrock_is_refused_in_china_and_profiles_must_serve_the_stack_region() -> None:
     with pytest.raises(StackConfigError) as caught:
         run_stack({"bedrock": {"enabled": True}}, partition="aws-cn")
     assert caught.value.problems == [
         "poolside:bedrock.enabled: Amazon Bedrock is not offered in the aws-cn partition: set it to false"
     ]
+    # A commercial `us.` profile does not exist in GovCloud: the `us-gov.` one does.
+    with pytest.raises(StackConfigError) as caught:
+        run_stack(
+            {"bedrock": {"inferenceProfiles": [{"id": f"us.{SONNET_4}"}]}}, partition="aws-us-gov"
+        )
+    assert caught.value.problems == [
+        "poolside:bedrock.inferenceProfiles[0].id: a 'us' profile cannot be called from the "
+        "stack's region us-gov-west-1 (its ARN would not exist there); use the profile of this "
+        f'region\'s geography (us-gov.) (got "us.{SONNET_4}")'
+    ]
+    # Only the profile that cannot serve us-east-1 is refused, by its index.
     with pytest.raises(StackConfigError) as caught:
         run_stack(
             {
                 "bedrock": {
                     "inferenceProfiles": [
-                        {"id": "us.anthropic.x-v1:0", "regions": ["us-east-1", "us-gov-west-1"]}
+                        {"id": f"us.{SONNET_4}"},
+                        {"id": f"eu.{SONNET_4}"},
+                        {"id": f"global.{SONNET_4}"},
                     ]
                 }
             }
         )
     assert caught.value.problems == [
-        'poolside:bedrock.inferenceProfiles[0].regions[1]: must be a region of the stack\'s partition aws (got "us-gov-west-1")'
+        "poolside:bedrock.inferenceProfiles[1].id: a 'eu' profile cannot be called from the "
+        "stack's region us-east-1 (its ARN would not exist there); use the profile of this "
+        f'region\'s geography (us., global.) (got "eu.{SONNET_4}")'
+    ]
+    served = run_stack(
+        {"bedrock": {"inferenceProfiles": [{"id": f"us.{SONNET_4}"}, {"id": f"global.{SONNET_4}"}]}}
+    )
+    assert served.one("aws:iam/policy:Policy", "pod-pod-bedrock-model-invocation")
+
+
+def test_profile_regions_are_no_longer_accepted() -> None:
+    with pytest.raises(StackConfigError) as caught:
+        run_stack(
+            {"bedrock": {"inferenceProfiles": [{"id": f"us.{SONNET_4}", "regions": ["us-east-1"]}]}}
+        )
+    assert caught.value.problems == [
+        "poolside:bedrock.inferenceProfiles[0].regions: is no longer used: the policy now grants "
+        "the profile's model in every region it routes to (AWS adds regions over time), only "
+        "through the profile; delete this key"
+    ]
+
+
+def test_iam_quota_problems_are_reported_with_the_other_environment_problems() -> None:
+    accounts = [f"poolside-service-account-number-{i:02d}" for i in range(40)]
+    # The pod role's trust policy, as IAM measures it, for the issuer EKS will give the cluster
+    # (`oidc.eks.<region>.<suffix>/id/` and 32 characters).
+    issuer = "oidc.eks.us-east-1.amazonaws.com/id/" + "0" * 32
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ServiceAccountsOfThisCluster",
+                "Effect": "Allow",
+                "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{issuer}"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{issuer}:aud": "sts.amazonaws.com",
+                        f"{issuer}:sub": [f"system:serviceaccount:poolside:{a}" for a in accounts],
+                    }
+                },
+            }
+        ],
+    }
+    size = len(json.dumps(trust, separators=(",", ":")))
+    assert size > 2048
+    with pytest.raises(StackConfigError) as caught:
+        run_stack(
+            {
+                "podRole": {"serviceAccounts": accounts},
+                "bedrock": {"inferenceProfiles": [{"id": f"eu.{SONNET_4}"}]},
+            }
+        )
+    assert caught.value.problems == [
+        "poolside:bedrock.inferenceProfiles[0].id: a 'eu' profile cannot be called from the "
+        "stack's region us-east-1 (its ARN would not exist there); use the profile of this "
+        f'region\'s geography (us., global.) (got "eu.{SONNET_4}")',
+        f"poolside:podRole.serviceAccounts: 40 service accounts make the trust policy of "
+        f"poolside-acme-eks-pod-role {size:,} characters; IAM allows 2,048 per trust policy: "
+        "list fewer, or match several with a `*` pattern",
     ]
 
 
@@ -517,3 +650,134 @@ def test_service_accounts_are_created_annotated_when_asked() -> None:
         for r in recording.by_type("kubernetes:core/v1:ServiceAccount")
     )
     assert run_stack().by_type("kubernetes:core/v1:ServiceAccount") == []
+
+
+OTHER_VPC_ID = "vpc-0fedcba9876543210"
+LBC_ROLE = "poolside-acme-aws-load-balancer-controller"
+
+
+@pytest.mark.parametrize("create_service_accounts", [True, False])
+def test_load_balancer_controller_helm_values_of_a_created_cluster(
+    create_service_accounts: bool,
+) -> None:
+    recording = run_stack(
+        {
+            "cluster": {
+                **CLUSTER,
+                "vpcId": OTHER_VPC_ID,
+                "createServiceAccounts": create_service_accounts,
+            },
+            "loadBalancerController": {"serviceAccount": "lbc"},
+        },
+        partition="aws-us-gov",
+    )
+    assert recording.stack_outputs["loadBalancerControllerHelmValues"] == {
+        "clusterName": "poolside-acme",
+        "region": "us-gov-west-1",
+        "vpcId": OTHER_VPC_ID,
+        "serviceAccount": {
+            # The chart creates the service account unless the stack does.
+            "create": not create_service_accounts,
+            "name": "lbc",
+            "annotations": {
+                "eks.amazonaws.com/role-arn": f"arn:aws-us-gov:iam::{ACCOUNT_ID}:role/{LBC_ROLE}"
+            },
+        },
+    }
+    assert recording.stack_outputs["vpcId"] == OTHER_VPC_ID
+    created = {
+        (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"])
+        for r in recording.by_type("kubernetes:core/v1:ServiceAccount")
+    }
+    assert (("kube-system", "lbc") in created) is create_service_accounts
+
+
+@pytest.mark.parametrize("create_service_accounts", [True, False])
+def test_load_balancer_controller_helm_values_of_an_existing_cluster(
+    create_service_accounts: bool,
+) -> None:
+    # The VPC is the one `eks.get_cluster` reports for the customer's cluster.
+    mocks = existing_cluster_mocks(
+        vpcConfig={"clusterSecurityGroupId": "sg-0aaaabbbbccccdddd", "vpcId": OTHER_VPC_ID}
+    )
+    recording = run_stack(
+        {
+            **EXISTING,
+            "cluster": {
+                "existingClusterName": "customer-eks",
+                "createServiceAccounts": create_service_accounts,
+            },
+        },
+        mocks=mocks,
+    )
+    assert recording.stack_outputs["loadBalancerControllerHelmValues"] == {
+        "clusterName": "customer-eks",
+        "region": "us-east-1",
+        "vpcId": OTHER_VPC_ID,
+        "serviceAccount": {
+            "create": not create_service_accounts,
+            "name": "aws-load-balancer-controller",
+            "annotations": {
+                "eks.amazonaws.com/role-arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{LBC_ROLE}"
+            },
+        },
+    }
+    assert recording.stack_outputs["vpcId"] == OTHER_VPC_ID
+    assert "vpcCniRoleArn" not in recording.stack_outputs
+    [parameter] = [
+        p
+        for p in recording.by_type("aws:ssm/parameter:Parameter")
+        if p.inputs["name"] == "/poolside/deployment/acme/vpc-id"
+    ]
+    assert parameter.inputs["insecureValue"] == OTHER_VPC_ID
+
+
+def test_parameters_are_exactly_the_deployments_facts_under_its_path() -> None:
+    recording = run_stack(
+        {"deploymentName": "globex", "cluster": {**CLUSTER, "vpcId": OTHER_VPC_ID}}
+    )
+    path = "/poolside/deployment/globex/"
+    assert recording.stack_outputs["parameterPath"] == path
+    values = {
+        p.inputs["name"]: p.inputs["insecureValue"]
+        for p in recording.by_type("aws:ssm/parameter:Parameter")
+    }
+    roles = f"arn:aws:iam::{ACCOUNT_ID}:role/poolside-globex-"
+    assert set(values) == {
+        f"{path}{key}"
+        for key in (
+            "region",
+            "vpc-id",
+            "cluster-name",
+            "oidc-provider-arn",
+            "pod-role-arn",
+            "bucket-name",
+            "kms-key-arn",
+            "ecr-repository-urls",
+            "customization-role-arn",
+            "load-balancer-controller-role-arn",
+        )
+    }
+    assert values[f"{path}region"] == "us-east-1"
+    assert values[f"{path}vpc-id"] == OTHER_VPC_ID
+    assert values[f"{path}cluster-name"] == "poolside-globex"
+    assert values[f"{path}pod-role-arn"] == f"{roles}eks-pod-role"
+    assert values[f"{path}customization-role-arn"] == f"{roles}bedrock-customization-role"
+    assert values[f"{path}load-balancer-controller-role-arn"] == (
+        f"{roles}aws-load-balancer-controller"
+    )
+    assert values[f"{path}bucket-name"] == f"poolside-globex-{ACCOUNT_ID}"
+    off = run_stack({"bedrock": {"enabled": False}, "loadBalancerController": {"enabled": False}})
+    assert {p.inputs["name"] for p in off.by_type("aws:ssm/parameter:Parameter")} == {
+        f"/poolside/deployment/acme/{key}"
+        for key in (
+            "region",
+            "vpc-id",
+            "cluster-name",
+            "oidc-provider-arn",
+            "pod-role-arn",
+            "bucket-name",
+            "kms-key-arn",
+            "ecr-repository-urls",
+        )
+    }

@@ -13,6 +13,7 @@ from stack_config import (
     MAX_PREFIX_LENGTH,
     StackConfig,
     StackConfigError,
+    check_against_environment,
     parse_stack_config,
     reference_markdown,
 )
@@ -409,32 +410,152 @@ def test_repeated_node_group_names_are_refused() -> None:
     ) == ["poolside:cluster.nodeGroups: repeats node group names: a"]
 
 
-def test_bedrock_inference_profiles_name_their_regions() -> None:
+SONNET_4 = "anthropic.claude-sonnet-4-20250514-v1:0"
+REGIONS_REMOVED = (
+    "is no longer used: the policy now grants the profile's model in every region it routes to "
+    "(AWS adds regions over time), only through the profile; delete this key"
+)
+
+
+def test_bedrock_inference_profiles_are_ids_only() -> None:
     config = parse(
         {
             "deploymentName": "acme",
             "bedrock": {
-                "models": ["anthropic.claude-sonnet-4-20250514-v1:0"],
-                "inferenceProfiles": [
-                    {
-                        "id": "us.anthropic.claude-sonnet-4-20250514-v1:0",
-                        "regions": ["us-east-1", "us-west-2"],
-                    }
-                ],
+                "models": [SONNET_4],
+                "inferenceProfiles": [{"id": f"us.{SONNET_4}"}, {"id": f"global.{SONNET_4}"}],
             },
         }
     )
-    assert config.bedrock.inference_profiles[0].regions == ["us-east-1", "us-west-2"]
-    lines = problems(
+    assert [p.id for p in config.bedrock.inference_profiles] == [
+        f"us.{SONNET_4}",
+        f"global.{SONNET_4}",
+    ]
+    assert [p.geography for p in config.bedrock.inference_profiles] == ["us", "global"]
+    assert problems(
+        {"deploymentName": "acme", "bedrock": {"inferenceProfiles": [{"id": "anthropic.x"}]}}
+    ) == [
+        "poolside:bedrock.inferenceProfiles[0].id: must be a system-defined inference profile id "
+        'such as us.anthropic.claude-sonnet-4-20250514-v1:0 (got "anthropic.x")'
+    ]
+
+
+@pytest.mark.parametrize("regions", [["us-east-1", "us-west-2"], [], None])
+def test_bedrock_inference_profile_regions_are_refused(regions: Any) -> None:
+    assert problems(
         {
             "deploymentName": "acme",
-            "bedrock": {"inferenceProfiles": [{"id": "anthropic.x", "regions": []}]},
+            "bedrock": {
+                "inferenceProfiles": [
+                    {"id": f"us.{SONNET_4}"},
+                    {"id": f"eu.{SONNET_4}", "regions": regions},
+                ]
+            },
+        }
+    ) == [f"poolside:bedrock.inferenceProfiles[1].regions: {REGIONS_REMOVED}"]
+
+
+def environment_problems(
+    profile_ids: list[str],
+    *,
+    partition: str = "aws",
+    region: str = "us-east-1",
+    more_problems: tuple[str, ...] = (),
+) -> list[str]:
+    """What check_against_environment refuses of a config with these inference profiles."""
+    config = parse(
+        {
+            "deploymentName": "acme",
+            "bedrock": {"inferenceProfiles": [{"id": i} for i in profile_ids]},
         }
     )
-    assert [line.split(": ")[0] for line in lines] == [
-        "poolside:bedrock.inferenceProfiles[0].id",
-        "poolside:bedrock.inferenceProfiles[0].regions",
+    try:
+        check_against_environment(
+            config,
+            partition=partition,
+            region=region,
+            account_id="123456789012",
+            more_problems=more_problems,
+        )
+    except StackConfigError as error:
+        return error.problems
+    return []
+
+
+@pytest.mark.parametrize(
+    ("geography", "region"),
+    [
+        ("us", "us-east-1"),
+        ("us", "us-west-2"),
+        ("us", "ca-central-1"),
+        ("us-gov", "us-gov-west-1"),
+        ("us-gov", "us-gov-east-1"),
+        ("ca", "ca-central-1"),
+        ("eu", "eu-west-1"),
+        ("eu", "il-central-1"),
+        ("apac", "ap-south-1"),
+        ("jp", "ap-northeast-1"),
+        ("jp", "ap-northeast-3"),
+        ("au", "ap-southeast-2"),
+        ("global", "us-east-2"),
+        ("global", "eu-central-1"),
+        ("global", "sa-east-1"),
+    ],
+)
+def test_profiles_are_accepted_where_their_geography_serves(geography: str, region: str) -> None:
+    partition = "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    assert (
+        environment_problems([f"{geography}.{SONNET_4}"], partition=partition, region=region) == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("geography", "region", "served"),
+    [
+        ("eu", "us-west-2", "us., global."),
+        ("us", "eu-west-1", "eu., global."),
+        ("us", "us-gov-west-1", "us-gov."),
+        ("global", "us-gov-west-1", "us-gov."),
+        ("us-gov", "us-east-1", "us., global."),
+        ("jp", "ap-southeast-1", "apac., global."),
+        ("au", "ap-northeast-1", "apac., jp., global."),
+        ("ca", "us-east-1", "us., global."),
+        ("apac", "ca-central-1", "us., ca., global."),
+    ],
+)
+def test_profiles_are_refused_where_their_geography_cannot_serve(
+    geography: str, region: str, served: str
+) -> None:
+    partition = "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    profile = f"{geography}.{SONNET_4}"
+    assert environment_problems(
+        [f"{served.split('.')[0]}.{SONNET_4}", profile], partition=partition, region=region
+    ) == [
+        f"poolside:bedrock.inferenceProfiles[1].id: a {geography!r} profile cannot be called "
+        f"from the stack's region {region} (its ARN would not exist there); use the profile of "
+        f'this region\'s geography ({served}) (got "{profile}")'
     ]
+
+
+def test_the_issue_example_of_a_profile_of_another_geography() -> None:
+    assert environment_problems([f"eu.{SONNET_4}"], region="us-west-2") == [
+        "poolside:bedrock.inferenceProfiles[0].id: a 'eu' profile cannot be called from the "
+        "stack's region us-west-2 (its ARN would not exist there); use the profile of this "
+        f'region\'s geography (us., global.) (got "eu.{SONNET_4}")'
+    ]
+
+
+def test_more_problems_are_reported_after_the_environment_rules_at_once() -> None:
+    quota = "poolside:bedrock.inferenceProfiles: 40 inference profiles and 0 models make ..."
+    assert environment_problems([f"eu.{SONNET_4}"], more_problems=(quota,)) == [
+        "poolside:bedrock.inferenceProfiles[0].id: a 'eu' profile cannot be called from the "
+        "stack's region us-east-1 (its ARN would not exist there); use the profile of this "
+        f'region\'s geography (us., global.) (got "eu.{SONNET_4}")',
+        quota,
+    ]
+    # Alone, they still refuse the stack.
+    assert environment_problems([f"us.{SONNET_4}"], more_problems=(quota,)) == [quota]
+    assert environment_problems([f"us.{SONNET_4}"]) == []
 
 
 @pytest.mark.parametrize(
