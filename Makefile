@@ -5,7 +5,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: preview preview-json test lint typecheck unit docs clean
+.PHONY: preview preview-json test lint typecheck unit docs snapshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ unit: $(VENV)/.dev-installed
 ## make docs: regenerate the README's config reference from stack_config.py
 docs: $(VENV)/.runtime-installed
 	$(BIN)/python -m stack_config --write-readme README.md
+
+## make snapshots: rewrite the example stacks' URN snapshots (tests/snapshots/); only for an
+## intended rename, which also needs an alias on the renamed resource
+snapshots: $(VENV)/.runtime-installed
+	for stack in dev govcloud china; do \
+	  $(BIN)/python -m offline_preview --stack $$stack --format urns > tests/snapshots/$$stack.urns || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""`python -m offline_preview --stack dev [--format json] [--account-id N] [--config-file PATH]`.
+"""`python -m offline_preview --stack dev [--format text|json|urns] [--account-id N]
+[--config-file PATH]`.
 
 Runs the real program under the mock engine and prints the plan. Exit codes: 0 planned,
 2 invalid stack configuration (one line per problem on stderr, nothing on stdout).
@@ -16,7 +17,7 @@ from pathlib import Path
 from aws_environment import DNS_SUFFIXES, AwsEnvironment, partition_of_region
 from offline_preview.engine import PROJECT_DIR, run_program
 from offline_preview.mocks import PoolsideMocks
-from offline_preview.render import to_preview_json, to_text
+from offline_preview.render import to_preview_json, to_text, to_urns
 from offline_preview.stack_file import StackFileError, load_stack_file
 from stack_config import NAMESPACE, StackConfigError, parse_stack_config
 
@@ -34,7 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--stack", default="dev", help="read Pulumi.<STACK>.yaml (default: dev)")
     source.add_argument("--config-file", type=Path, help="read this stack file instead")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "urns"),
+        default="text",
+        help="text (default); json, shaped like `pulumi preview --json`; urns, one per line",
+    )
     parser.add_argument(
         "--account-id",
         default=DEFAULT_ACCOUNT_ID,
@@ -84,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         # Sorted keys: the engine hands inputs over in no fixed order; a plan must diff cleanly.
         json.dump(to_preview_json(recording), sys.stdout, indent=2, sort_keys=True)
         sys.stdout.write("\n")
+    elif args.format == "urns":
+        print(to_urns(recording))
     else:
         print(to_text(recording))
     return 0

@@ -18,6 +18,7 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
@@ -89,6 +90,9 @@ def _with_references_as_urns(request: Any) -> Any:
     return copy
 
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, plus a record of parents, dependencies and resource options."""
 
@@ -101,6 +105,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         attach = getattr(mocks, "attach", None)
         if callable(attach):
             attach(self)
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives: the parent's whole qualified type (`A$B$type`), and none for
+        a child of the root stack. The SDK's mock keeps only the parent's last type and names the
+        stack, so its URNs of grandchildren and top-level resources differ from `pulumi up`'s;
+        these match, which is what a URN snapshot and an alias must be checked against."""
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != ROOT_STACK_TYPE:
+                type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
         # A resource passed as an input (a node group's `cluster`) arrives as a reference.

@@ -196,3 +196,9 @@ def to_text(recording: Recording) -> str:
         lines.append(f"  {key}: {json.dumps(value, sort_keys=True)}")
     lines += ["", f"Resources: {len(resources)} to create"]
     return "\n".join(lines)
+
+
+def to_urns(recording: Recording) -> str:
+    """Every URN the plan creates, sorted, one a line: what `tests/snapshots/` keeps, so that a
+    rename (which `pulumi up` would turn into a replacement) never goes unnoticed."""
+    return "\n".join(sorted(r.urn for r in recording.resources))
