@@ -5,7 +5,7 @@ import pulumi
 import deployment
 from aws_environment import AwsEnvironment
 from components.eks_cluster import look_up_cluster
-from policies.quotas import quota_problems
+from iam_quotas import quota_problems
 from stack_config import check_against_environment, load_stack_config
 
 config = load_stack_config()  # raises before anything is registered when the config is invalid
@@ -52,17 +52,17 @@ pulumi.export("vpcId", cluster.cluster.vpc_id)
 pulumi.export("kubeconfig", cluster.cluster.kubeconfig)
 pulumi.export("oidcProviderArn", cluster.oidc.arn)
 pulumi.export("oidcIssuerUrl", cluster.oidc.issuer_url)
-pulumi.export("podRoleArn", roles.pod.arn)
+pulumi.export("podRoleArn", roles.pod.role.arn)
 if roles.customization is not None:
     pulumi.export("bedrockCustomizationRoleArn", roles.customization.arn)
 if roles.load_balancer_controller is not None:
-    pulumi.export("loadBalancerControllerRoleArn", roles.load_balancer_controller.arn)
+    pulumi.export("loadBalancerControllerRoleArn", roles.load_balancer_controller.role.arn)
     pulumi.export(
         "loadBalancerControllerHelmValues",
         deployment.load_balancer_controller_helm_values(config, env, cluster, roles),
     )
 if roles.vpc_cni is not None:
-    pulumi.export("vpcCniRoleArn", roles.vpc_cni.arn)
+    pulumi.export("vpcCniRoleArn", roles.vpc_cni.role.arn)
 pulumi.export(
     "serviceAccountAnnotations",
     {

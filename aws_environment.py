@@ -7,6 +7,7 @@ derived from the DNS suffix, because China is inconsistent about them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pulumi_aws as aws
@@ -53,6 +54,16 @@ def service_principal(service: str, partition: str) -> str:
         raise ValueError(
             f"no service principal known for {service!r} in partition {partition!r}"
         ) from None
+
+
+# Graviton (arm64) instance families: an `a1`, or a `g` among the letters after the generation
+# (t4g, m7g, c7gn, r8g, x2gd, im4gn, g5g). The bastion's default AMI and its tools are x86_64.
+_ARM64_INSTANCE_TYPE = re.compile(r"^(a1|[a-z]+\d+[a-z]*g[a-z]*)\.")
+
+
+def is_arm64_instance_type(instance_type: str) -> bool:
+    """Whether an EC2 instance type is a Graviton (arm64) one."""
+    return _ARM64_INSTANCE_TYPE.match(instance_type) is not None
 
 
 def partition_of_region(region: str) -> str:

@@ -25,23 +25,25 @@ from components.eks_cluster import (
     ExistingCluster,
 )
 from components.iam_role import IamRole, IamRoleArgs
-from components.irsa_role import IrsaRole, IrsaRoleArgs
 from components.kms_key import KmsKey, KmsKeyArgs
-from components.node_groups import NodeGroups, NodeGroupsArgs
+from components.node_groups import NodeGroups, NodeGroupsArgs, NodeGroupSpec, Taint
 from components.oidc_provider import OidcProvider, OidcProviderArgs
 from components.service_accounts import ServiceAccounts, ServiceAccountsArgs
+from naming import Policy, Role
 from policies import eks_pod_role
 from policies.aws_load_balancer_controller import load_balancer_controller_policy
-from policies.bedrock_customization_role import (
-    bedrock_customization_service_policy,
-    bedrock_customization_trust_policy,
-)
-from policies.documents import render
-from stack_config import StackConfig
+from policies.bedrock_customization_role import bedrock_customization_service_policy
+from policies.documents import Document
+from policies.trust import bedrock_customization_trust, irsa_trust
+from stack_config import ClusterConfig, StackConfig
 
 # Kubernetes' own namespaces always exist; any other Poolside namespace is created with its
 # service accounts.
 KUBERNETES_NAMESPACES = ("default", "kube-system", "kube-public")
+
+# The IRSA roles were `IrsaRole` components before every role became an `IamRole` with an IRSA
+# trust: this alias keeps them (and, through them, their children) on `pulumi up`.
+FORMERLY_IRSA_ROLE = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="poolside:aws:IrsaRole")])
 
 
 @dataclass(frozen=True)
@@ -58,40 +60,47 @@ class Cluster:
 
 
 @dataclass(frozen=True)
+class ServiceAccountRole:
+    """An IRSA role and the service accounts (`"<namespace>:<name>"`) its trust names."""
+
+    role: IamRole
+    service_accounts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class WorkloadRoles:
-    pod: IrsaRole
+    pod: ServiceAccountRole
     customization: IamRole | None
-    load_balancer_controller: IrsaRole | None
-    vpc_cni: IrsaRole | None
+    load_balancer_controller: ServiceAccountRole | None
+    vpc_cni: ServiceAccountRole | None
     """The VPC CNI's role, for a cluster this stack creates (its add-on is the program's)."""
 
     @property
-    def irsa_roles(self) -> list[IrsaRole]:
+    def annotated(self) -> list[ServiceAccountRole]:
         """The roles of the Poolside and controller service accounts (the CNI's is EKS's own)."""
         return [r for r in (self.pod, self.load_balancer_controller) if r is not None]
 
     @property
     def all_roles(self) -> list[IamRole]:
-        return [
-            r
-            for r in (self.pod, self.customization, self.load_balancer_controller, self.vpc_cni)
-            if r is not None
-        ]
+        irsa = [r.role for r in (self.pod, self.load_balancer_controller, self.vpc_cni) if r]
+        return [*irsa[:1], *([self.customization] if self.customization else []), *irsa[1:]]
 
     @property
     def role_arn_by_service_account(self) -> dict[str, pulumi.Output[str]]:
         """`"<namespace>:<name>"` -> the ARN of the IRSA role that service account assumes."""
-        return {account: role.arn for role in self.irsa_roles for account in role.service_accounts}
+        return {
+            account: irsa.role.arn for irsa in self.annotated for account in irsa.service_accounts
+        }
 
 
 def build_data(config: StackConfig, env: AwsEnvironment) -> Data:
     """The KMS key, and the bucket and repositories it encrypts."""
-    tags = config.resource_tags
+    tags, names = config.resource_tags, config.names
     key = KmsKey(
         "kms",
         KmsKeyArgs(
             env=env,
-            alias=config.kms.alias or f"alias/{config.prefix}",
+            alias=config.kms.alias or names.kms_alias,
             deletion_window_in_days=config.kms.deletion_window_in_days,
             description=f"Poolside deployment {config.deployment_name}: data, images and secrets",
             tags=tags,
@@ -101,7 +110,7 @@ def build_data(config: StackConfig, env: AwsEnvironment) -> Data:
     bucket = Bucket(
         "data",
         BucketArgs(
-            bucket_name=config.bucket.name or f"{config.prefix}-{env.account_id}",
+            bucket_name=config.bucket.name or names.bucket(env.account_id),
             kms_key_arn=key.arn,
             noncurrent_version_expiration_days=config.bucket.noncurrent_version_expiration_days,
             tags=tags,
@@ -112,7 +121,7 @@ def build_data(config: StackConfig, env: AwsEnvironment) -> Data:
         "ecr",
         EcrRepositoriesArgs(
             env=env,
-            namespace=config.ecr_namespace,
+            namespace=names.ecr_namespace,
             repositories=list(config.ecr.repositories),
             kms_key_arn=key.arn,
             image_tag_mutability=config.ecr.image_tag_mutability,
@@ -129,16 +138,25 @@ def build_cluster(
     config: StackConfig, env: AwsEnvironment, data: Data, existing: ExistingCluster | None
 ) -> Cluster:
     """The EKS cluster (created or existing) and its IAM OIDC provider (created or reused)."""
-    tags = config.resource_tags
+    tags, names, settings = config.resource_tags, config.names, config.cluster
     cluster = EksCluster(
         "cluster",
         EksClusterArgs(
             env=env,
-            cluster_name=config.cluster.existing_cluster_name or config.prefix,
-            config=config.cluster,
+            cluster_name=settings.existing_cluster_name or names.cluster,
             kms_key_arn=data.key.arn,
-            role_name_prefix=config.prefix,
+            cluster_role_name=names.role(Role.CLUSTER),
+            node_role_name=names.role(Role.NODE),
+            policy_name_prefix=names.prefix,
             existing=existing,
+            kubernetes_version=settings.kubernetes_version,
+            vpc_id=settings.vpc_id,
+            private_subnet_ids=settings.private_subnet_ids,
+            public_subnet_ids=settings.public_subnet_ids,
+            endpoint_public_access=settings.endpoint_public_access,
+            public_access_cidrs=settings.public_access_cidrs,
+            authentication_mode=settings.authentication_mode,
+            enabled_log_types=settings.enabled_log_types,
             tags=tags,
         ),
     )
@@ -146,11 +164,62 @@ def build_cluster(
         "oidc",
         OidcProviderArgs(
             issuer_url=cluster.oidc_issuer_url,
-            existing_provider_arn=config.cluster.existing_oidc_provider_arn,
+            existing_provider_arn=settings.existing_oidc_provider_arn,
             tags=tags,
         ),
     )
     return Cluster(cluster=cluster, oidc=oidc)
+
+
+def irsa_role(
+    name: str,
+    config: StackConfig,
+    oidc: OidcProvider,
+    *,
+    service_accounts: list[str],
+    role: Role,
+    description: str,
+    policies: dict[str, Document] | None = None,
+    managed_policy_arns: list[str] | None = None,
+) -> ServiceAccountRole:
+    """A role that the given service accounts of this cluster assume (IRSA)."""
+    iam_role = IamRole(
+        name,
+        IamRoleArgs(
+            role_name=config.names.role(role),
+            trust_policy=irsa_trust(oidc.arn, oidc.issuer, service_accounts),
+            description=description,
+            policy_name_prefix=config.prefix,
+            policies=policies or {},
+            managed_policy_arns=managed_policy_arns or [],
+            tags=config.resource_tags,
+        ),
+        opts=FORMERLY_IRSA_ROLE,
+    )
+    return ServiceAccountRole(iam_role, tuple(service_accounts))
+
+
+def pod_policies(
+    config: StackConfig, env: AwsEnvironment, data: Data, customization: IamRole | None
+) -> dict[str, Document]:
+    """The spec's EKS Pod Role policies, by purpose (Bedrock's only with `bedrock.enabled`)."""
+    policies = {Policy.POD_S3_ACCESS.value: eks_pod_role.s3_access_policy(data.bucket)}
+    if eks_pod_role.marketplace_offered(env.partition):
+        policies[Policy.POD_MARKETPLACE_METERING] = eks_pod_role.aws_marketplace_metering_policy()
+    policies[Policy.POD_KMS_ACCESS] = eks_pod_role.kms_access_policy(data.key)
+    if customization is None:
+        return policies
+    bedrock = config.bedrock
+    policies[Policy.POD_BEDROCK_READ_ONLY] = eks_pod_role.bedrock_read_only_policy(env)
+    policies[Policy.POD_BEDROCK_MODEL_INVOCATION] = eks_pod_role.bedrock_model_invocation_policy(
+        env,
+        models=bedrock.models,
+        inference_profiles=[p.id for p in bedrock.inference_profiles],
+    )
+    policies[Policy.POD_BEDROCK_CUSTOMIZATION_JOB] = eks_pod_role.bedrock_customization_job_policy(
+        env, customization.arn, base_models=bedrock.customization_base_models
+    )
+    return policies
 
 
 def build_workload_roles(
@@ -159,7 +228,6 @@ def build_workload_roles(
     """The spec's EKS Pod Role, the role it passes to Bedrock, the controller's role, and the VPC
     CNI's role for a created cluster."""
     oidc = cluster.oidc
-    tags = config.resource_tags
     # What bedrock.amazonaws.com may do for a job the pod starts. It exists before the pod role
     # because the pod's PassRole names it.
     customization = None
@@ -167,85 +235,77 @@ def build_workload_roles(
         customization = IamRole(
             "bedrock-customization",
             IamRoleArgs(
-                role_name=f"{config.prefix}-bedrock-customization-role",
-                trust_policy=render(bedrock_customization_trust_policy(env)),
+                role_name=config.names.role(Role.BEDROCK_CUSTOMIZATION),
+                trust_policy=bedrock_customization_trust(env),
                 description="Assumed by Amazon Bedrock for this deployment's customization jobs",
                 policy_name_prefix=config.prefix,
                 policies={
-                    "bedrock-customization-data-access": bedrock_customization_service_policy(
-                        data.bucket, data.key
+                    Policy.BEDROCK_CUSTOMIZATION_DATA_ACCESS: bedrock_customization_service_policy(
+                        data.bucket
                     )
                 },
-                tags=tags,
+                tags=config.resource_tags,
             ),
         )
-
-    pod_policies = {"pod-s3-access": eks_pod_role.s3_access_policy(data.bucket)}
-    if eks_pod_role.marketplace_offered(env.partition):
-        pod_policies["pod-marketplace-metering"] = eks_pod_role.aws_marketplace_metering_policy()
-    pod_policies["pod-kms-access"] = eks_pod_role.kms_access_policy(data.key)
-    if customization is not None:
-        pod_policies |= {
-            "pod-bedrock-read-only": eks_pod_role.bedrock_read_only_policy(env),
-            "pod-bedrock-model-invocation": eks_pod_role.bedrock_model_invocation_policy(
-                env, config.bedrock
-            ),
-            "pod-bedrock-customization-job": eks_pod_role.bedrock_customization_job_policy(
-                env, customization.arn, config.bedrock
-            ),
-        }
-    pod = IrsaRole(
+    pod = irsa_role(
         "pod",
-        IrsaRoleArgs(
-            oidc=oidc,
-            service_accounts=[
-                f"{config.pod_role.namespace}:{sa}" for sa in config.pod_role.service_accounts
-            ],
-            role_name=f"{config.prefix}-eks-pod-role",
-            description="Poolside application pods (IRSA)",
-            policy_name_prefix=config.prefix,
-            policies=pod_policies,
-            tags=tags,
-        ),
+        config,
+        oidc,
+        service_accounts=[
+            f"{config.pod_role.namespace}:{sa}" for sa in config.pod_role.service_accounts
+        ],
+        role=Role.POD,
+        description="Poolside application pods (IRSA)",
+        policies=pod_policies(config, env, data, customization),
     )
-
     controller = None
     lbc = config.load_balancer_controller
     if lbc.enabled:
-        controller = IrsaRole(
+        controller = irsa_role(
             "aws-load-balancer-controller",
-            IrsaRoleArgs(
-                oidc=oidc,
-                service_accounts=[f"{lbc.namespace}:{lbc.service_account}"],
-                role_name=f"{config.prefix}-aws-load-balancer-controller",
-                description="AWS Load Balancer Controller (IRSA)",
-                policy_name_prefix=config.prefix,
-                policies={
-                    "aws-load-balancer-controller": load_balancer_controller_policy(env.partition)
-                },
-                tags=tags,
-            ),
+            config,
+            oidc,
+            service_accounts=[f"{lbc.namespace}:{lbc.service_account}"],
+            role=Role.LOAD_BALANCER_CONTROLLER,
+            description="AWS Load Balancer Controller (IRSA)",
+            policies={
+                Policy.LOAD_BALANCER_CONTROLLER: load_balancer_controller_policy(env.partition)
+            },
         )
     vpc_cni = None
     if cluster.cluster.created:
-        vpc_cni = IrsaRole(
+        vpc_cni = irsa_role(
             "vpc-cni",
-            IrsaRoleArgs(
-                oidc=oidc,
-                service_accounts=[VPC_CNI_SERVICE_ACCOUNT],
-                role_name=f"{config.prefix}-eks-vpc-cni-role",
-                description="Amazon VPC CNI (aws-node) of the Poolside cluster (IRSA)",
-                policy_name_prefix=config.prefix,
-                managed_policy_arns=[env.aws_managed_policy_arn(VPC_CNI_POLICY)],
-                tags=tags,
-            ),
+            config,
+            oidc,
+            service_accounts=[VPC_CNI_SERVICE_ACCOUNT],
+            role=Role.VPC_CNI,
+            description="Amazon VPC CNI (aws-node) of the Poolside cluster (IRSA)",
+            managed_policy_arns=[env.aws_managed_policy_arn(VPC_CNI_POLICY)],
         )
     return WorkloadRoles(
-        pod=pod,
-        customization=customization,
-        load_balancer_controller=controller,
-        vpc_cni=vpc_cni,
+        pod=pod, customization=customization, load_balancer_controller=controller, vpc_cni=vpc_cni
     )
+
+
+def node_group_specs(config: StackConfig) -> list[NodeGroupSpec]:
+    """The config's node groups as the plain values `NodeGroups` takes."""
+    settings: ClusterConfig = config.cluster
+    return [
+        NodeGroupSpec(
+            name=group.name,
+            node_group_name=config.names.node_group(group.name),
+            instance_types=list(group.instance_types),
+            min_size=group.min_size,
+            desired_size=group.desired_size,
+            max_size=group.max_size,
+            disk_size_gib=group.disk_size_gib,
+            gpu=group.gpu,
+            labels=dict(group.labels),
+            taints=[Taint(t.key, t.value, t.effect) for t in group.taints],
+        )
+        for group in settings.node_groups
+    ]
 
 
 def build_nodes(config: StackConfig, cluster: Cluster, roles: WorkloadRoles) -> NodeGroups | None:
@@ -262,10 +322,9 @@ def build_nodes(config: StackConfig, cluster: Cluster, roles: WorkloadRoles) -> 
             cluster_name=eks_cluster.name,
             node_role=eks_cluster.node_role.role,
             node_role_component=eks_cluster.node_role,
-            node_group_name_prefix=config.prefix,
             subnet_ids=config.cluster.private_subnet_ids,
-            groups=config.cluster.node_groups,
-            vpc_cni_role_arn=roles.vpc_cni.arn,
+            groups=node_group_specs(config),
+            vpc_cni_role_arn=roles.vpc_cni.role.arn,
             tags=config.resource_tags,
             previous_parent=eks_cluster,
         ),
@@ -289,7 +348,7 @@ def load_balancer_controller_helm_values(
         "serviceAccount": {
             "create": not config.cluster.create_service_accounts,
             "name": lbc.service_account,
-            "annotations": {"eks.amazonaws.com/role-arn": controller.arn},
+            "annotations": {"eks.amazonaws.com/role-arn": controller.role.arn},
         },
     }
 
@@ -319,7 +378,7 @@ def build_parameters(
         "vpc-id": cluster.cluster.vpc_id,
         "cluster-name": cluster.cluster.name,
         "oidc-provider-arn": cluster.oidc.arn,
-        "pod-role-arn": roles.pod.arn,
+        "pod-role-arn": roles.pod.role.arn,
         "bucket-name": data.bucket.bucket_name,
         "kms-key-arn": data.key.arn,
         "ecr-repository-urls": data.repositories.urls.apply(
@@ -329,7 +388,7 @@ def build_parameters(
     if roles.customization is not None:
         values["customization-role-arn"] = roles.customization.arn
     if roles.load_balancer_controller is not None:
-        values["load-balancer-controller-role-arn"] = roles.load_balancer_controller.arn
+        values["load-balancer-controller-role-arn"] = roles.load_balancer_controller.role.arn
     return DeploymentParameters(
         "parameters",
         DeploymentParametersArgs(
@@ -356,8 +415,7 @@ def build_bastion(
         "bastion",
         BastionArgs(
             env=env,
-            prefix=config.prefix,
-            deployment_name=config.deployment_name,
+            names=config.names,
             key=data.key,
             bucket=data.bucket,
             repositories=data.repositories,

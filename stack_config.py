@@ -31,27 +31,19 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from aws_environment import is_arm64_instance_type
+from naming import (
+    DEPLOYMENT_TAG,
+    EKS_NODE_GROUP_NAME_MAX,
+    IAM_ROLE_NAME_MAX,
+    MAX_PREFIX_LENGTH,
+    Names,
+    default_prefix,
+)
+
 NAMESPACE = "poolside"
 
-# Every IAM role the program names is `<deploymentPrefix><suffix>`; IAM caps role names at 64
-# characters, so the prefix may be no longer than 64 minus the longest suffix.
-ROLE_NAME_SUFFIXES = (
-    "-eks-cluster-role",
-    "-eks-node-role",
-    "-eks-pod-role",
-    "-eks-vpc-cni-role",
-    "-bedrock-customization-role",
-    "-aws-load-balancer-controller",
-    "-bastion-role",
-)
-IAM_ROLE_NAME_MAX = 64
-MAX_PREFIX_LENGTH = IAM_ROLE_NAME_MAX - max(len(s) for s in ROLE_NAME_SUFFIXES)
-
-EKS_NODE_GROUP_NAME_MAX = 63
-
-# The tag the program puts on every taggable resource; users may not override it.
-DEPLOYMENT_TAG = "poolside:deployment"
-
+# Names, and the limits they set (the longest role name caps the prefix), come from `naming`.
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
 _IPV4 = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
@@ -165,16 +157,6 @@ def _pattern(regex: str, what: str) -> AfterValidator:
         return value
 
     return AfterValidator(check)
-
-
-# Graviton (arm64) instance families: an `a1`, or a `g` among the letters after the generation
-# (t4g, m7g, c7gn, r8g, x2gd, im4gn, g5g). The bastion's default AMI and its tools are x86_64.
-_ARM64_INSTANCE_TYPE = re.compile(r"^(a1|[a-z]+\d+[a-z]*g[a-z]*)\.")
-
-
-def is_arm64_instance_type(instance_type: str) -> bool:
-    """Whether an instance type is a Graviton (arm64) one."""
-    return _ARM64_INSTANCE_TYPE.match(instance_type) is not None
 
 
 def _cidr(value: str) -> str:
@@ -719,7 +701,7 @@ class StackConfig(Section):
     @property
     def prefix(self) -> str:
         """The resolved deployment prefix of IAM role and policy names."""
-        return self.deployment_prefix or f"poolside-{self.deployment_name}"
+        return self.deployment_prefix or default_prefix(self.deployment_name)
 
     @property
     def resource_tags(self) -> dict[str, str]:
@@ -727,9 +709,9 @@ class StackConfig(Section):
         return {**self.tags, DEPLOYMENT_TAG: self.deployment_name}
 
     @property
-    def ecr_namespace(self) -> str:
-        """The repository namespace of this deployment (the spec's `poolside-[deployment-name]`)."""
-        return f"poolside-{self.deployment_name}"
+    def names(self) -> Names:
+        """The physical names of this deployment's resources (`naming.Names`)."""
+        return Names(self.prefix, self.deployment_name)
 
 
 def bastion_subnet_id(bastion: BastionConfig, cluster: ClusterConfig) -> str | None:
@@ -753,7 +735,7 @@ def cross_section_problems(
     (None: invalid), so they also run, as far as they can, beside other sections' errors."""
     problems: list[Problem] = []
     prefix = deployment_prefix or (
-        f"poolside-{deployment_name}" if deployment_name is not None else None
+        default_prefix(deployment_name) if deployment_name is not None else None
     )
     if deployment_prefix is None and prefix is not None and len(prefix) > MAX_PREFIX_LENGTH:
         problems.append(
@@ -779,7 +761,7 @@ def cross_section_problems(
         )
     if cluster is not None and prefix is not None:
         for index, group in enumerate(cluster.node_groups):
-            node_group_name = f"{prefix}-{group.name}"
+            node_group_name = Names(prefix, deployment_name or "").node_group(group.name)
             if len(node_group_name) > EKS_NODE_GROUP_NAME_MAX:
                 problems.append(
                     (

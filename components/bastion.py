@@ -28,7 +28,6 @@ Choices:
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,29 +35,20 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from aws_environment import AwsEnvironment
+from aws_environment import AwsEnvironment, is_arm64_instance_type
 from components.bucket import Bucket
 from components.ecr_repositories import EcrRepositories
 from components.iam_role import IamRole, IamRoleArgs
 from components.kms_key import KmsKey
+from naming import BASTION_POLICIES, Names, Role
 from policies import bastion as bastion_policies
-from stack_config import is_arm64_instance_type
+from policies.documents import Document
+from policies.trust import service_trust
 
 AMAZON_LINUX_2023_PARAMETER = (
     "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 )
 EKS_CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
-# The bastion's customer-managed policies, by purpose: `<prefix>-bastion-<purpose>`. The spec's
-# six Bastion Host Policies, and what the SSM agent needs for Session Manager.
-BASTION_POLICY_PURPOSES = (
-    "ecr-access",
-    "cognito-management",
-    "ssm-parameters",
-    "acm-read",
-    "terraform-state",
-    "default",
-    "session-manager",
-)
 
 # Pinned tools, x86_64 (the AMI above); kubectl 1.34 talks to clusters 1.33 to 1.35 (the
 # project's default is 1.34). Digests: helm's from the v3.20.2 release notes ("Linux amd64
@@ -76,9 +66,8 @@ HELM_SHA256 = "258e830a9e613c8a7a302d6059b4bb3b9758f2f3e1bb8ea0d707ce10a9a72fea"
 @dataclass(frozen=True)
 class BastionArgs:
     env: AwsEnvironment
-    prefix: str
-    """The deployment prefix: `<prefix>-bastion-role`, `<prefix>-bastion-<purpose>`, ..."""
-    deployment_name: str
+    names: Names
+    """The deployment's names: `<prefix>-bastion-role`, `<prefix>-bastion-<purpose>`, ..."""
     key: KmsKey
     """The deployment's key: root volume, lock table, and the bastion's encrypt-decrypt grant."""
     bucket: Bucket
@@ -170,46 +159,68 @@ class Bastion(pulumi.ComponentResource):
                 "poolside:bastion.installTools to false"
             )
         super().__init__("poolside:aws:Bastion", name, None, opts)
-        env, prefix, tags = args.env, args.prefix, dict(args.tags)
-        child = pulumi.ResourceOptions(parent=self)
+        self._name, self._args, self._tags = name, args, dict(args.tags)
+        self._lock_table()
+        self._role()
+        self._network()
+        self._instance()
+        self._cluster_access()
+        self.register_outputs(
+            {
+                "roleArn": self.role_arn,
+                "instanceProfileName": self.instance_profile_name,
+                "instanceProfileArn": self.instance_profile_arn,
+                "instanceId": self.instance_id,
+                "startSessionCommand": self.start_session_command,
+                "lockTableName": self.lock_table_name,
+            }
+        )
 
-        # -- the state-lock table (Terraform State Policy) ------------------------------------
+    def _lock_table(self) -> None:
+        """The state-lock table of the Terraform State Policy, unless an existing one is named."""
+        args = self._args
         self.lock_table: aws.dynamodb.Table | None = None
-        if args.existing_lock_table_name is None:
-            self.lock_table = aws.dynamodb.Table(
-                f"{name}-lock-table",
-                name=f"{prefix}-terraform-locks",
-                billing_mode="PAY_PER_REQUEST",
-                hash_key="LockID",
-                attributes=[{"name": "LockID", "type": "S"}],
-                point_in_time_recovery={"enabled": True},
-                server_side_encryption={"enabled": True, "kms_key_arn": args.key.arn},
-                tags=tags,
-                # Locks guard state held elsewhere; a destroy must not pull them from under a
-                # running operation, so the table stays (like the deployment's data).
-                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
-            )
-            self.lock_table_name = self.lock_table.name
-            self.lock_table_arn = self.lock_table.arn
-        else:
+        if args.existing_lock_table_name is not None:
             self.lock_table_name = pulumi.Output.from_input(args.existing_lock_table_name)
             self.lock_table_arn = pulumi.Output.from_input(
-                bastion_policies.lock_table_arn(env, args.existing_lock_table_name)
+                bastion_policies.lock_table_arn(args.env, args.existing_lock_table_name)
             )
+            return
+        self.lock_table = aws.dynamodb.Table(
+            f"{self._name}-lock-table",
+            name=args.names.lock_table,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="LockID",
+            attributes=[{"name": "LockID", "type": "S"}],
+            point_in_time_recovery={"enabled": True},
+            server_side_encryption={"enabled": True, "kms_key_arn": args.key.arn},
+            tags=self._tags,
+            # Locks guard state held elsewhere; a destroy must not pull them from under a running
+            # operation, so the table stays (like the deployment's data).
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+        )
+        self.lock_table_name = self.lock_table.name
+        self.lock_table_arn = self.lock_table.arn
 
-        # -- the role, its six policies and the Session Manager one: 7 of IAM's 10 managed
-        # policies.
-        role_name = f"{prefix}-bastion-role"
-        policy_name_prefix = f"{prefix}-bastion"
-        instance_profile_name = f"{prefix}-bastion-instance-profile"
-        purposes = tuple(BASTION_POLICY_PURPOSES)
+    def _policy_documents(self) -> dict[str, Document]:
+        """The six spec policies and the Session Manager one, by purpose (`BASTION_POLICIES`)."""
+        args = self._args
+        env, names = args.env, args.names
         deployment_iam = bastion_policies.DeploymentIam(
-            role_arns=[env.global_arn("iam", f"role/{role_name}"), *args.iam_role_arns],
+            role_arns=[
+                env.global_arn("iam", f"role/{names.role(Role.BASTION)}"),
+                *args.iam_role_arns,
+            ],
             policy_arns=[
-                *(env.global_arn("iam", f"policy/{policy_name_prefix}-{p}") for p in purposes),
+                *(
+                    env.global_arn("iam", f"policy/{names.bastion_policy(p)}")
+                    for p in BASTION_POLICIES
+                ),
                 *args.iam_policy_arns,
             ],
-            instance_profile_arn=env.global_arn("iam", f"instance-profile/{instance_profile_name}"),
+            instance_profile_arn=env.global_arn(
+                "iam", f"instance-profile/{names.bastion_instance_profile}"
+            ),
             oidc_provider_arn=args.oidc_provider_arn,
         )
         documents = {
@@ -217,10 +228,10 @@ class Bastion(pulumi.ComponentResource):
                 args.repositories.namespace_arn_pattern
             ),
             "cognito-management": bastion_policies.cognito_management_policy(
-                env, args.deployment_name
+                env, names.deployment_name
             ),
             "ssm-parameters": bastion_policies.ssm_parameter_store_management_policy(
-                env, args.deployment_name
+                env, names.deployment_name
             ),
             "acm-read": bastion_policies.acm_read_policy(env),
             "terraform-state": bastion_policies.terraform_state_policy(self.lock_table_arn),
@@ -229,43 +240,47 @@ class Bastion(pulumi.ComponentResource):
                 cluster_name=args.cluster_name,
                 key_arn=args.key.arn,
                 iam=deployment_iam,
-                data_grants=[
-                    *args.bucket.grant_read_write("DeploymentBucket"),
-                    *args.key.grant_encrypt_decrypt(),
-                ],
+                data_grants=args.bucket.grant_read_write("DeploymentBucket"),
             ),
             "session-manager": bastion_policies.session_manager_policy(env),
         }
-        assert tuple(documents) == purposes
+        assert tuple(documents) == BASTION_POLICIES
+        return documents
+
+    def _role(self) -> None:
+        """The role (7 of IAM's 10 managed policies) and its instance profile."""
+        args = self._args
+        names = args.names
         self.iam = IamRole(
-            f"{name}-iam",
+            f"{self._name}-iam",
             IamRoleArgs(
-                role_name=role_name,
-                trust_policy=json.dumps(
-                    bastion_policies.bastion_trust_policy(env.partition), separators=(",", ":")
+                role_name=names.role(Role.BASTION),
+                trust_policy=service_trust(
+                    args.env.service_principal("ec2"), sid="Ec2InstanceProfile"
                 ),
-                description=f"Poolside deployment {args.deployment_name}: the bastion host",
-                policy_name_prefix=policy_name_prefix,
-                policies=documents,
-                tags=tags,
+                description=f"Poolside deployment {names.deployment_name}: the bastion host",
+                policy_name_prefix=names.bastion_policy_prefix,
+                policies=self._policy_documents(),
+                tags=self._tags,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.role_arn = self.iam.arn
         self.role_name = self.iam.role_name
         self.policy_arns = self.iam.policy_arns
-
         self.instance_profile = aws.iam.InstanceProfile(
-            f"{name}-instance-profile",
-            name=instance_profile_name,
+            f"{self._name}-instance-profile",
+            name=names.bastion_instance_profile,
             role=self.iam.role_name,
-            tags=tags,
-            opts=child,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.instance_profile_name = self.instance_profile.name
         self.instance_profile_arn = self.instance_profile.arn
 
-        # -- network: no ingress at all, HTTPS out ----------------------------------------------
+    def _network(self) -> None:
+        """A security group with no ingress and HTTPS out, and the cluster API's door for it."""
+        args = self._args
         vpc_id: pulumi.Input[str]
         if args.vpc_id is not None:
             vpc_id = args.vpc_id
@@ -274,8 +289,8 @@ class Bastion(pulumi.ComponentResource):
                 id=args.subnet_id, opts=pulumi.InvokeOutputOptions(parent=self)
             ).vpc_id
         self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-security-group",
-            name=f"{prefix}-bastion",
+            f"{self._name}-security-group",
+            name=args.names.bastion_security_group,
             description="Poolside bastion: no ingress (SSM Session Manager only), HTTPS egress",
             vpc_id=vpc_id,
             ingress=[],
@@ -288,25 +303,27 @@ class Bastion(pulumi.ComponentResource):
                     "cidr_blocks": ["0.0.0.0/0"],
                 }
             ],
-            tags=tags,
-            opts=child,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.security_group_id = self.security_group.id
         # The API endpoint is private: its cluster security group must admit the bastion, or
         # `kubectl` from the bastion times out whatever the access entry allows.
         self.cluster_api_ingress = aws.vpc.SecurityGroupIngressRule(
-            f"{name}-cluster-api",
+            f"{self._name}-cluster-api",
             security_group_id=args.cluster_security_group_id,
             referenced_security_group_id=self.security_group.id,
             ip_protocol="tcp",
             from_port=443,
             to_port=443,
-            description=f"Poolside bastion of {args.deployment_name}: Kubernetes API",
-            tags=tags,
-            opts=child,
+            description=f"Poolside bastion of {args.names.deployment_name}: Kubernetes API",
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
-        # -- the instance -----------------------------------------------------------------------
+    def _instance(self) -> None:
+        """The instance: SSM only, IMDSv2 with hop limit 1, encrypted root, pinned tools."""
+        args = self._args
         ami: pulumi.Input[str]
         if args.ami_id is not None:
             ami = args.ami_id
@@ -315,7 +332,7 @@ class Bastion(pulumi.ComponentResource):
                 name=AMAZON_LINUX_2023_PARAMETER, opts=pulumi.InvokeOutputOptions(parent=self)
             ).insecure_value  # a public AMI id, not a secret (`value` is always marked secret)
         self.instance = aws.ec2.Instance(
-            f"{name}-instance",
+            f"{self._name}-instance",
             ami=ami,
             instance_type=args.instance_type,
             subnet_id=args.subnet_id,
@@ -334,12 +351,12 @@ class Bastion(pulumi.ComponentResource):
                 "volume_type": "gp3",
                 "volume_size": args.root_volume_size_gib,
                 "delete_on_termination": True,
-                "tags": tags,
+                "tags": self._tags,
             },
             user_data=tools_user_data() if args.install_tools else None,
             # The bastion holds no state of its own: new tools mean a fresh instance.
             user_data_replace_on_change=True,
-            tags={**tags, "Name": f"{prefix}-bastion"},
+            tags={**self._tags, "Name": args.names.bastion_instance},
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # The SSM agent registers with the role's permissions at first boot.
@@ -348,35 +365,27 @@ class Bastion(pulumi.ComponentResource):
             ),
         )
         self.instance_id = self.instance.id
+        region = args.env.region
         self.start_session_command = self.instance.id.apply(
-            lambda instance_id: start_session_command(instance_id, env.region)
+            lambda instance_id: start_session_command(instance_id, region)
         )
 
-        # -- cluster administrator through an access entry --------------------------------------
+    def _cluster_access(self) -> None:
+        """Cluster administrator through an access entry (API authentication mode)."""
+        args = self._args
         self.access_entry = aws.eks.AccessEntry(
-            f"{name}-access-entry",
+            f"{self._name}-access-entry",
             cluster_name=args.cluster_name,
             principal_arn=self.iam.arn,
             type="STANDARD",
-            tags=tags,
-            opts=child,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.access_policy_association = aws.eks.AccessPolicyAssociation(
-            f"{name}-cluster-admin",
+            f"{self._name}-cluster-admin",
             cluster_name=self.access_entry.cluster_name,
             principal_arn=self.access_entry.principal_arn,
-            policy_arn=cluster_access_policy_arn(env, EKS_CLUSTER_ADMIN_POLICY),
+            policy_arn=cluster_access_policy_arn(args.env, EKS_CLUSTER_ADMIN_POLICY),
             access_scope={"type": "cluster"},
-            opts=child,
-        )
-
-        self.register_outputs(
-            {
-                "roleArn": self.role_arn,
-                "instanceProfileName": self.instance_profile_name,
-                "instanceProfileArn": self.instance_profile_arn,
-                "instanceId": self.instance_id,
-                "startSessionCommand": self.start_session_command,
-                "lockTableName": self.lock_table_name,
-            }
+            opts=pulumi.ResourceOptions(parent=self),
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.kms_key import KEY_DECRYPT_ACTIONS, KEY_ENCRYPT_DECRYPT_ACTIONS
 from policies.documents import Statement, document, render, statement
 
 BUCKET_LIST_ACTIONS = ("s3:ListBucket",)
@@ -129,6 +130,7 @@ class Bucket(pulumi.ComponentResource):
 
         self.arn = self.bucket.arn
         self.bucket_name = self.bucket.bucket
+        self.kms_key_arn = pulumi.Output.from_input(args.kms_key_arn)
         self.register_outputs({"arn": self.arn, "bucketName": self.bucket_name})
 
     @property
@@ -136,16 +138,27 @@ class Bucket(pulumi.ComponentResource):
         """The ARN that covers every object in the bucket."""
         return pulumi.Output.concat(self.arn, "/*")
 
-    def grant_read(self, sid_prefix: str = "Bucket") -> list[Statement]:
-        """List the bucket and get its objects, and nothing else."""
-        return [
+    def grant_read(
+        self, sid_prefix: str = "Bucket", *, key_sid: str | None = "DecryptWithDeploymentKey"
+    ) -> list[Statement]:
+        """List the bucket and get its objects, and nothing else; and `kms:Decrypt` on the
+        bucket's key, which every object is encrypted with (`key_sid=None` leaves it out)."""
+        statements = [
             statement(f"{sid_prefix}List", BUCKET_LIST_ACTIONS, [self.arn]),
             statement(f"{sid_prefix}ReadObjects", OBJECT_READ_ACTIONS, [self.objects_arn]),
         ]
+        if key_sid is not None:
+            statements.append(statement(key_sid, KEY_DECRYPT_ACTIONS, [self.kms_key_arn]))
+        return statements
 
-    def grant_read_write(self, sid_prefix: str = "Bucket") -> list[Statement]:
-        """List the bucket, get and put its objects, and nothing else (no delete, no ACLs)."""
-        return [
+    def grant_read_write(
+        self, sid_prefix: str = "Bucket", *, key_sid: str | None = "UseDeploymentKey"
+    ) -> list[Statement]:
+        """List the bucket, get and put its objects, and nothing else (no delete, no ACLs); and,
+        since every object is encrypted with the bucket's key, that key's encrypt-decrypt grant
+        (statement `key_sid`). `key_sid=None` leaves the key out, for a role that is granted the
+        key by a policy of its own (the spec's pod role: S3 and KMS Access Policies apart)."""
+        statements = [
             statement(f"{sid_prefix}List", BUCKET_LIST_ACTIONS, [self.arn]),
             statement(
                 f"{sid_prefix}ReadWriteObjects",
@@ -153,3 +166,6 @@ class Bucket(pulumi.ComponentResource):
                 [self.objects_arn],
             ),
         ]
+        if key_sid is not None:
+            statements.append(statement(key_sid, KEY_ENCRYPT_DECRYPT_ACTIONS, [self.kms_key_arn]))
+        return statements

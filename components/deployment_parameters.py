@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from policies.bastion import parameter_path
+from naming import parameter_path
 
 # Letters, digits and `_.-`, in `/`-separated levels (SSM allows more; these stay readable in
 # ARNs and in logical names).

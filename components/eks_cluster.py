@@ -21,8 +21,7 @@ import pulumi_eks as eks
 
 from aws_environment import AwsEnvironment
 from components.iam_role import IamRole, IamRoleArgs
-from policies.documents import document, trust_statement
-from stack_config import ClusterConfig
+from policies.trust import service_trust
 
 CLUSTER_ROLE_POLICIES = ("AmazonEKSClusterPolicy",)
 # What every EKS node needs: join the cluster and pull images. Not `AmazonEKS_CNI_Policy`: the VPC
@@ -68,20 +67,23 @@ def look_up_cluster(name: str) -> ExistingCluster:
 class EksClusterArgs:
     env: AwsEnvironment
     cluster_name: str
-    config: ClusterConfig
     kms_key_arn: pulumi.Input[str]
-    role_name_prefix: str
+    """Encrypts the cluster's Kubernetes secrets."""
+    cluster_role_name: str
+    node_role_name: str
+    policy_name_prefix: str
     existing: ExistingCluster | None = None
-    """The looked-up cluster when `config.existing_cluster_name` is set; nothing is created."""
+    """The looked-up cluster when one is named; nothing is created, and the rest is unused."""
+    kubernetes_version: str = "1.34"
+    vpc_id: str | None = None
+    private_subnet_ids: Sequence[str] = ()
+    public_subnet_ids: Sequence[str] = ()
+    endpoint_public_access: bool = False
+    public_access_cidrs: Sequence[str] = ()
+    """The public endpoint's allowlist (only with `endpoint_public_access`)."""
+    authentication_mode: str = "API"
+    enabled_log_types: Sequence[str] = ("api", "audit", "authenticator")
     tags: dict[str, str] = field(default_factory=dict)
-
-
-def service_trust_policy(service_principal: str) -> str:
-    """An AWS service (EKS, EC2) may assume the role."""
-    return json.dumps(
-        document([trust_statement({"Service": service_principal}, "sts:AssumeRole")]),
-        separators=(",", ":"),
-    )
 
 
 def kubeconfig(name: str, endpoint: str, certificate_authority: str, region: str) -> str:
@@ -167,15 +169,15 @@ class EksCluster(pulumi.ComponentResource):
         return [env.aws_managed_policy_arn(policy) for policy in names]
 
     def _create(self, name: str, args: EksClusterArgs) -> None:
-        env, config = args.env, args.config
+        env = args.env
         child = pulumi.ResourceOptions(parent=self)
         self.cluster_role = IamRole(
             f"{name}-cluster",
             IamRoleArgs(
-                role_name=f"{args.role_name_prefix}-eks-cluster-role",
-                trust_policy=service_trust_policy(env.service_principal("eks")),
+                role_name=args.cluster_role_name,
+                trust_policy=service_trust(env.service_principal("eks")),
                 description="EKS control plane of the Poolside deployment",
-                policy_name_prefix=args.role_name_prefix,
+                policy_name_prefix=args.policy_name_prefix,
                 managed_policy_arns=self._managed_policy_arns(env, CLUSTER_ROLE_POLICIES),
                 tags=args.tags,
             ),
@@ -184,10 +186,10 @@ class EksCluster(pulumi.ComponentResource):
         self.node_role = IamRole(
             f"{name}-node",
             IamRoleArgs(
-                role_name=f"{args.role_name_prefix}-eks-node-role",
-                trust_policy=service_trust_policy(env.service_principal("ec2")),
+                role_name=args.node_role_name,
+                trust_policy=service_trust(env.service_principal("ec2")),
                 description="EKS managed nodes of the Poolside deployment",
-                policy_name_prefix=args.role_name_prefix,
+                policy_name_prefix=args.policy_name_prefix,
                 managed_policy_arns=self._managed_policy_arns(env, NODE_ROLE_POLICIES),
                 tags=args.tags,
             ),
@@ -197,16 +199,16 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster = eks.Cluster(
             f"{name}-eks",
             name=args.cluster_name,
-            version=config.kubernetes_version,
-            vpc_id=config.vpc_id,
-            private_subnet_ids=config.private_subnet_ids,
-            public_subnet_ids=config.public_subnet_ids or None,
+            version=args.kubernetes_version,
+            vpc_id=args.vpc_id,
+            private_subnet_ids=list(args.private_subnet_ids),
+            public_subnet_ids=list(args.public_subnet_ids) or None,
             node_associate_public_ip_address=False,
             endpoint_private_access=True,
-            endpoint_public_access=config.endpoint_public_access,
-            public_access_cidrs=config.public_access_cidrs or None,
-            authentication_mode=eks.AuthenticationMode(config.authentication_mode),
-            enabled_cluster_log_types=list(config.enabled_log_types),
+            endpoint_public_access=args.endpoint_public_access,
+            public_access_cidrs=list(args.public_access_cidrs) or None,
+            authentication_mode=eks.AuthenticationMode(args.authentication_mode),
+            enabled_cluster_log_types=list(args.enabled_log_types),
             encryption_config_key_arn=args.kms_key_arn,
             service_role=self.cluster_role.role,
             skip_default_node_group=True,

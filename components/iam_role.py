@@ -1,8 +1,11 @@
-"""An IAM role whose permissions are customer-managed policies, one per purpose.
+"""An IAM role: its trust, and its permissions as customer-managed policies, one per purpose.
 
-Each policy is its own `aws.iam.Policy` named `<deploymentPrefix>-<purpose>` and attached to the
-role, so the IAM console shows the same policies, under the same names, as the specification
-lists. Inline policies are never used: a reviewer can read, diff and audit each one separately.
+The trust is a policy document like the others (`policies/trust.py` builds every kind: an AWS
+service, Bedrock with confused-deputy conditions, Kubernetes service accounts through IRSA), so
+every role is this one component. Each policy is its own `aws.iam.Policy` named
+`<deploymentPrefix>-<purpose>` and attached to the role, so the IAM console shows the same
+policies, under the same names, as the specification lists. Inline policies are never used: a
+reviewer can read, diff and audit each one separately.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ MAX_MANAGED_POLICIES_PER_ROLE = 10  # IAM's default quota of managed policies at
 @dataclass(frozen=True)
 class IamRoleArgs:
     role_name: str
-    trust_policy: pulumi.Input[str]
+    trust_policy: pulumi.Input[Document]
+    """Who may assume the role: a document from `policies/trust.py` (an Output for IRSA)."""
     description: str
     policy_name_prefix: str
     policies: Mapping[str, Document] = field(default_factory=dict)
@@ -46,8 +50,6 @@ class IamRole(pulumi.ComponentResource):
         name: str,
         args: IamRoleArgs,
         opts: pulumi.ResourceOptions | None = None,
-        *,
-        type_: str = "poolside:aws:IamRole",
     ) -> None:
         count = len(args.policies) + len(args.managed_policy_arns)
         if count > MAX_MANAGED_POLICIES_PER_ROLE:
@@ -55,7 +57,7 @@ class IamRole(pulumi.ComponentResource):
                 f"role {args.role_name} would have {count} managed policies; IAM allows "
                 f"{MAX_MANAGED_POLICIES_PER_ROLE} per role"
             )
-        super().__init__(type_, name, None, opts)
+        super().__init__("poolside:aws:IamRole", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         self.role = aws.iam.Role(
@@ -63,7 +65,7 @@ class IamRole(pulumi.ComponentResource):
             name=args.role_name,
             path=args.path,
             description=args.description,
-            assume_role_policy=args.trust_policy,
+            assume_role_policy=render(args.trust_policy),
             max_session_duration=args.max_session_duration,
             permissions_boundary=args.permissions_boundary,
             tags=dict(args.tags),

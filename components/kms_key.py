@@ -14,6 +14,8 @@ from policies.documents import POLICY_VERSION, Statement, statement
 # Envelope encryption as S3 (SSE-KMS) and the application use it: Decrypt to read,
 # GenerateDataKey to write (S3 asks for a data key per object), GenerateDataKeyWithoutPlaintext for
 # clients that store an encrypted data key to decrypt later. kms:Encrypt is never called directly.
+# Reading an SSE-KMS object needs only Decrypt.
+KEY_DECRYPT_ACTIONS = ("kms:Decrypt",)
 KEY_ENCRYPT_DECRYPT_ACTIONS = (
     "kms:Decrypt",
     "kms:GenerateDataKey",

@@ -28,7 +28,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from stack_config import NodeGroupConfig
+from aws_environment import is_arm64_instance_type
 
 # Amazon Linux 2023 EKS AMIs (standard, ARM and NVIDIA) boot from this device.
 ROOT_DEVICE_NAME = "/dev/xvda"
@@ -36,11 +36,37 @@ ROOT_DEVICE_NAME = "/dev/xvda"
 NODE_METADATA_HOP_LIMIT = 1
 
 
-def ami_type(group: NodeGroupConfig) -> str:
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str
+    """`NO_SCHEDULE`, `NO_EXECUTE` or `PREFER_NO_SCHEDULE`."""
+
+
+@dataclass(frozen=True)
+class NodeGroupSpec:
+    """One managed node group (the config's `cluster.nodeGroups[]`, as plain values)."""
+
+    name: str
+    """The group's name in the program; in EKS it is `node_group_name`."""
+    node_group_name: str
+    instance_types: Sequence[str]
+    min_size: int
+    desired_size: int
+    max_size: int
+    disk_size_gib: int
+    gpu: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: Sequence[Taint] = ()
+
+
+def ami_type(group: NodeGroupSpec) -> str:
     """Amazon Linux 2023 for the group's architecture; NVIDIA drivers for GPU groups (x86_64)."""
     if group.gpu:
         return "AL2023_x86_64_NVIDIA"
-    return "AL2023_ARM_64_STANDARD" if group.arm64 else "AL2023_x86_64_STANDARD"
+    arm64 = is_arm64_instance_type(group.instance_types[0])
+    return "AL2023_ARM_64_STANDARD" if arm64 else "AL2023_x86_64_STANDARD"
 
 
 @dataclass(frozen=True)
@@ -51,10 +77,8 @@ class NodeGroupsArgs:
     node_role: aws.iam.Role
     node_role_component: pulumi.Resource
     """The node role's IamRole: nodes join only once every policy attachment exists."""
-    node_group_name_prefix: str
-    """Each group is `<prefix>-<group name>` in EKS."""
     subnet_ids: Sequence[str]
-    groups: Sequence[NodeGroupConfig]
+    groups: Sequence[NodeGroupSpec]
     vpc_cni_role_arn: pulumi.Input[str]
     """The IRSA role of `kube-system:aws-node` (AmazonEKS_CNI_Policy)."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -117,7 +141,7 @@ class NodeGroups(pulumi.ComponentResource):
         )
 
     def _launch_template(
-        self, name: str, group: NodeGroupConfig, tags: dict[str, str]
+        self, name: str, group: NodeGroupSpec, tags: dict[str, str]
     ) -> aws.ec2.LaunchTemplate:
         return aws.ec2.LaunchTemplate(
             f"{name}-{group.name}-launch-template",
@@ -151,7 +175,7 @@ class NodeGroups(pulumi.ComponentResource):
     def _node_group(
         self,
         name: str,
-        group: NodeGroupConfig,
+        group: NodeGroupSpec,
         template: aws.ec2.LaunchTemplate,
         args: NodeGroupsArgs,
         moved: list[pulumi.Alias] | None,
@@ -159,7 +183,7 @@ class NodeGroups(pulumi.ComponentResource):
         return eks.ManagedNodeGroup(
             f"{name}-{group.name}",
             cluster=args.cluster,
-            node_group_name=f"{args.node_group_name_prefix}-{group.name}",
+            node_group_name=group.node_group_name,
             node_role=args.node_role,
             subnet_ids=list(args.subnet_ids),
             instance_types=list(group.instance_types),

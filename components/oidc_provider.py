@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-STS_AUDIENCE = "sts.amazonaws.com"
+from policies.trust import STS_AUDIENCE
 
 
 @dataclass(frozen=True)

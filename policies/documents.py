@@ -73,6 +73,9 @@ def document(statements: Sequence[Statement]) -> Document:
     return {"Version": POLICY_VERSION, "Statement": list(statements)}
 
 
-def render(doc: Document) -> pulumi.Output[str]:
-    """The document as the compact JSON string IAM stores (Outputs inside are resolved)."""
-    return pulumi.Output.json_dumps(doc, separators=(",", ":"))
+def render(doc: pulumi.Input[Document]) -> pulumi.Output[str]:
+    """The document as the compact JSON string IAM stores (Outputs inside are resolved). A
+    document that is itself an Output (an IRSA trust, keyed by the issuer) is rendered alike."""
+    return pulumi.Output.from_input(doc).apply(
+        lambda resolved: pulumi.Output.json_dumps(resolved, separators=(",", ":"))
+    )

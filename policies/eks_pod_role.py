@@ -25,17 +25,14 @@ reviewer has to explain (see `MARKETPLACE_PARTITIONS`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 
 from aws_environment import AwsEnvironment
-from policies.bedrock_customization_role import (
-    EncryptionKey,
-    ReadWriteBucket,
-    bedrock_service_principal,
-    customization_jobs_arn,
-)
+from policies.bedrock_customization_role import EncryptionKey, ReadWriteBucket
 from policies.documents import Document, Statement, document, statement
-from stack_config import BedrockConfig, InferenceProfileConfig
+from policies.trust import customization_jobs_arn
 
 # Usage-based billing: MeterUsage reports the product's usage to AWS Marketplace.
 MARKETPLACE_METERING_ACTIONS = ("aws-marketplace:MeterUsage",)
@@ -88,7 +85,7 @@ def foundation_model_arn(env: AwsEnvironment, model_id: str, *, region: str | No
     )
 
 
-def foundation_model_arns(env: AwsEnvironment, model_ids: list[str]) -> list[str]:
+def foundation_model_arns(env: AwsEnvironment, model_ids: Sequence[str]) -> list[str]:
     """The given models in the stack's region, or every foundation model there when none given."""
     return [foundation_model_arn(env, m) for m in model_ids or ["*"]]
 
@@ -104,7 +101,7 @@ def profile_model_id(profile_id: str) -> str:
     return model_id
 
 
-def profile_model_arns(env: AwsEnvironment, profile: InferenceProfileConfig) -> list[str]:
+def profile_model_arns(env: AwsEnvironment, profile_id: str) -> list[str]:
     """The profile's model in every region (`arn:<p>:bedrock:*::foundation-model/<model>`).
 
     Bedrock authorises the model in the source region and in whichever destination region the
@@ -114,9 +111,9 @@ def profile_model_arns(env: AwsEnvironment, profile: InferenceProfileConfig) -> 
     profile, so the wildcard opens no direct use of the model anywhere. A global profile adds the
     region-less model ARN.
     """
-    model_id = profile_model_id(profile.id)
+    model_id = profile_model_id(profile_id)
     arns = [foundation_model_arn(env, model_id, region="*")]
-    if profile.id.startswith(f"{GLOBAL_PROFILE_PREFIX}."):
+    if profile_id.startswith(f"{GLOBAL_PROFILE_PREFIX}."):
         arns.append(foundation_model_arn(env, model_id, region=""))
     return arns
 
@@ -127,7 +124,7 @@ def s3_access_policy(bucket: ReadWriteBucket) -> Document:
     Composed from the bucket's grant; objects are encrypted, so the pod also needs the KMS Access
     Policy to read or write them.
     """
-    return document(bucket.grant_read_write("PoolsideBucket"))
+    return document(bucket.grant_read_write("PoolsideBucket", key_sid=None))
 
 
 def aws_marketplace_metering_policy() -> Document:
@@ -162,13 +159,15 @@ def bedrock_read_only_policy(env: AwsEnvironment) -> Document:
     )
 
 
-def bedrock_model_invocation_policy(env: AwsEnvironment, bedrock: BedrockConfig) -> Document:
+def bedrock_model_invocation_policy(
+    env: AwsEnvironment, *, models: Sequence[str], inference_profiles: Sequence[str]
+) -> Document:
     """Bedrock Model Invocation Policy: InvokeModel and InvokeModelWithResponseStream.
 
     The spec's "foundation and custom model ARNs", as IAM checks them:
 
     * foundation models of the stack's region: every one (`foundation-model/*`), or one ARN per
-      id in `bedrock.models` when that list is set;
+      id in `models` (`bedrock.models`) when that list is set;
     * custom models: IAM has no `custom-model` resource for InvokeModel. A custom model is
       invoked through the Provisioned Throughput bought for it (`provisioned-model/*`), an
       on-demand custom model deployment (`custom-model-deployment/*`), or, when imported, as
@@ -190,7 +189,7 @@ def bedrock_model_invocation_policy(env: AwsEnvironment, bedrock: BedrockConfig)
         statement(
             "InvokeFoundationModels",
             BEDROCK_INVOKE_ACTIONS,
-            foundation_model_arns(env, list(bedrock.models)),
+            foundation_model_arns(env, models),
         ),
         statement(
             "InvokeCustomModels",
@@ -198,13 +197,13 @@ def bedrock_model_invocation_policy(env: AwsEnvironment, bedrock: BedrockConfig)
             [env.regional_arn("bedrock", r) for r in CUSTOM_MODEL_INVOCATION_RESOURCES],
         ),
     ]
-    profiles = list(bedrock.inference_profiles)
+    profiles = list(inference_profiles)
     if profiles:
         statements.append(
             statement(
                 "InvokeInferenceProfiles",
                 BEDROCK_INVOKE_ACTIONS,
-                [inference_profile_arn(env, p.id) for p in profiles],
+                [inference_profile_arn(env, p) for p in profiles],
             )
         )
     for number, profile in enumerate(profiles, 1):
@@ -214,9 +213,7 @@ def bedrock_model_invocation_policy(env: AwsEnvironment, bedrock: BedrockConfig)
                 BEDROCK_INVOKE_ACTIONS,
                 profile_model_arns(env, profile),
                 condition={
-                    "ArnLike": {
-                        "bedrock:InferenceProfileArn": inference_profile_arn(env, profile.id)
-                    }
+                    "ArnLike": {"bedrock:InferenceProfileArn": inference_profile_arn(env, profile)}
                 },
             )
         )
@@ -224,7 +221,10 @@ def bedrock_model_invocation_policy(env: AwsEnvironment, bedrock: BedrockConfig)
 
 
 def bedrock_customization_job_policy(
-    env: AwsEnvironment, customization_role_arn: pulumi.Input[str], bedrock: BedrockConfig
+    env: AwsEnvironment,
+    customization_role_arn: pulumi.Input[str],
+    *,
+    base_models: Sequence[str],
 ) -> Document:
     """Bedrock Customization Job Policy: start, watch and stop customization jobs.
 
@@ -233,8 +233,9 @@ def bedrock_customization_job_policy(
     * `bedrock:CreateModelCustomizationJob` requires both the custom model it creates (this
       account's `custom-model/*` in the region, which also covers a custom model used as the
       base) and the base foundation model (the region's `foundation-model/*`, or the ids in
-      `bedrock.customization_base_models`). The job ARN is not one of its resource types, so it
-      is not granted here (AWS CDK's task adds it for the `bedrock:TagResource` it grants too);
+      `base_models`, `bedrock.customizationBaseModels`). The job ARN is not one of its
+      resource types, so it is not granted here (AWS CDK's task adds it for the
+      `bedrock:TagResource` it grants too);
     * `bedrock:GetModelCustomizationJob`, `bedrock:StopModelCustomizationJob` take the job:
       this account's `model-customization-job/*` in the region;
     * `iam:PassRole` on the customization role only, and only to Bedrock
@@ -247,7 +248,7 @@ def bedrock_customization_job_policy(
                 BEDROCK_CREATE_JOB_ACTIONS,
                 [
                     env.regional_arn("bedrock", "custom-model/*"),
-                    *foundation_model_arns(env, list(bedrock.customization_base_models)),
+                    *foundation_model_arns(env, base_models),
                 ],
             ),
             statement(
@@ -257,7 +258,9 @@ def bedrock_customization_job_policy(
                 "PassCustomizationRoleToBedrock",
                 PASS_ROLE_ACTIONS,
                 [customization_role_arn],
-                condition={"StringEquals": {"iam:PassedToService": bedrock_service_principal(env)}},
+                condition={
+                    "StringEquals": {"iam:PassedToService": env.service_principal("bedrock")}
+                },
             ),
         ]
     )

@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from aws_environment import is_arm64_instance_type, service_principal
 from components.bastion import (
     HELM_SHA256,
     HELM_VERSION,
@@ -21,9 +22,8 @@ from components.bastion import (
 )
 from components.deployment_parameters import DeploymentParameters, DeploymentParametersArgs
 from components.ecr_repositories import EcrRepositories, EcrRepositoriesArgs
+from naming import Names
 from offline_preview.engine import RecordedResource, Recording
-from policies import bastion as policies
-from stack_config import is_arm64_instance_type
 from tests.harness import (
     ACCOUNT_ID,
     PARTITIONS,
@@ -95,8 +95,7 @@ def build(
     )
     args = BastionArgs(
         env=env,
-        prefix=prefix,
-        deployment_name=deployment_name,
+        names=Names(prefix, deployment_name),
         key=key,
         bucket=bucket,
         repositories=repositories,
@@ -223,7 +222,7 @@ def test_an_unknown_partition_has_no_ec2_principal() -> None:
     with pytest.raises(
         ValueError, match="no service principal known for 'ec2' in partition 'aws-iso'"
     ):
-        policies.ec2_service_principal("aws-iso")
+        service_principal("ec2", "aws-iso")
 
 
 def test_role_has_its_six_policies_and_the_session_manager_one(

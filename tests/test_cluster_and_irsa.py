@@ -12,10 +12,11 @@ import pytest
 from google.protobuf import json_format
 
 from components.eks_cluster import EksCluster, EksClusterArgs, look_up_cluster
-from components.irsa_role import IrsaRole, IrsaRoleArgs, irsa_trust_policy
+from components.iam_role import IamRole, IamRoleArgs
 from components.oidc_provider import OidcProvider, OidcProviderArgs
 from offline_preview.engine import Recording, RecordingMonitor
 from offline_preview.mocks import PoolsideMocks
+from policies.trust import irsa_trust, irsa_trust_document
 from stack_config import parse_stack_config
 from tests.harness import ACCOUNT_ID, CLUSTER, PARTITIONS, REGIONS, environment, policy, run_stack
 
@@ -40,14 +41,23 @@ def build(partition: str, cluster: Any, existing_provider: str | None = None) ->
         EksClusterArgs(
             env=environment(partition),
             cluster_name=cluster.existing_cluster_name or "poolside-acme",
-            config=cluster,
             kms_key_arn=KEY_ARN,
-            role_name_prefix="poolside-acme",
+            cluster_role_name="poolside-acme-eks-cluster-role",
+            node_role_name="poolside-acme-eks-node-role",
+            policy_name_prefix="poolside-acme",
             existing=(
                 look_up_cluster(cluster.existing_cluster_name)
                 if cluster.existing_cluster_name
                 else None
             ),
+            kubernetes_version=cluster.kubernetes_version,
+            vpc_id=cluster.vpc_id,
+            private_subnet_ids=cluster.private_subnet_ids,
+            public_subnet_ids=cluster.public_subnet_ids,
+            endpoint_public_access=cluster.endpoint_public_access,
+            public_access_cidrs=cluster.public_access_cidrs,
+            authentication_mode=cluster.authentication_mode,
+            enabled_log_types=cluster.enabled_log_types,
             tags={"poolside:deployment": "acme"},
         ),
     )
@@ -55,12 +65,13 @@ def build(partition: str, cluster: Any, existing_provider: str | None = None) ->
         "oidc",
         OidcProviderArgs(issuer_url=eks.oidc_issuer_url, existing_provider_arn=existing_provider),
     )
-    role = IrsaRole(
+    role = IamRole(
         "pod",
-        IrsaRoleArgs(
-            oidc=oidc,
-            service_accounts=["poolside:poolside-api", "poolside:poolside-worker"],
+        IamRoleArgs(
             role_name="poolside-acme-eks-pod-role",
+            trust_policy=irsa_trust(
+                oidc.arn, oidc.issuer, ["poolside:poolside-api", "poolside:poolside-worker"]
+            ),
             description="test",
             policy_name_prefix="poolside-acme",
         ),
@@ -164,7 +175,7 @@ def test_irsa_trust_is_the_provider_with_sub_and_aud_string_equals(partition: st
     issuer = issuer_of(recording)
     role = recording.one("aws:iam/role:Role", "pod-role")
     assert role.inputs["name"] == "poolside-acme-eks-pod-role"
-    assert role.parent == recording.one("poolside:aws:IrsaRole", "pod").urn
+    assert role.parent == recording.one("poolside:aws:IamRole", "pod").urn
     assert policy(role, "assumeRolePolicy") == {
         "Version": "2012-10-17",
         "Statement": [
@@ -188,12 +199,10 @@ def test_irsa_trust_is_the_provider_with_sub_and_aud_string_equals(partition: st
 
 
 def test_pattern_service_account_uses_string_like_for_sub_only() -> None:
-    document = json.loads(
-        irsa_trust_policy(
-            "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X",
-            "oidc.eks.us-east-1.amazonaws.com/id/X",
-            ["poolside:poolside-*"],
-        )
+    document = irsa_trust_document(
+        "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/X",
+        "oidc.eks.us-east-1.amazonaws.com/id/X",
+        ["poolside:poolside-*"],
     )
     assert document["Statement"][0]["Condition"] == {
         "StringEquals": {"oidc.eks.us-east-1.amazonaws.com/id/X:aud": "sts.amazonaws.com"},
@@ -206,7 +215,9 @@ def test_pattern_service_account_uses_string_like_for_sub_only() -> None:
 @pytest.mark.parametrize("account", ["poolside", ":name", "ns:"])
 def test_malformed_service_accounts_are_refused(account: str) -> None:
     with pytest.raises(ValueError, match="must be '<namespace>:<name>'"):
-        irsa_trust_policy("arn", "issuer", [account])
+        irsa_trust_document("arn", "issuer", [account])
+    with pytest.raises(ValueError, match="must be '<namespace>:<name>'"):
+        irsa_trust("arn", "issuer", [account])  # refused before the provider is known
 
 
 def test_existing_cluster_is_looked_up_and_creates_nothing_but_the_provider() -> None:
@@ -248,10 +259,10 @@ def test_existing_provider_is_reused_not_created() -> None:
 def test_trust_policy_size_stays_within_the_quota_for_many_service_accounts() -> None:
     issuer = "oidc.eks.us-gov-west-1.amazonaws.com/id/" + "A" * 32
     accounts = [f"poolside:service-account-{i:02d}" for i in range(20)]
-    document = irsa_trust_policy(
+    document = irsa_trust_document(
         f"arn:aws-us-gov:iam::123456789012:oidc-provider/{issuer}", issuer, accounts
     )
-    assert len(document) <= 2048
+    assert len(json.dumps(document, separators=(",", ":"))) <= 2048
 
 
 # -- the whole program: the VPC CNI's IRSA role, launch templates, node groups and add-ons -----
@@ -316,7 +327,7 @@ def test_vpc_cni_role_trusts_only_aws_node_and_holds_only_the_cni_policy(
     program: ProgramRun,
 ) -> None:
     partition, recording = program.partition, program.recording
-    component = recording.one("poolside:aws:IrsaRole", "vpc-cni")
+    component = recording.one("poolside:aws:IamRole", "vpc-cni")
     role = recording.one("aws:iam/role:Role", "vpc-cni-role")
     assert role.parent == component.urn
     assert role.inputs["name"] == VPC_CNI_ROLE
@@ -539,7 +550,7 @@ def test_existing_cluster_gets_no_vpc_cni_role_add_ons_templates_or_node_groups(
     assert recording.by_type("aws:eks/addon:Addon") == []
     assert recording.by_type("aws:ec2/launchTemplate:LaunchTemplate") == []
     assert recording.by_type("eks:index:ManagedNodeGroup") == []
-    assert [r for r in recording.by_type("poolside:aws:IrsaRole") if r.name == "vpc-cni"] == []
+    assert [r for r in recording.by_type("poolside:aws:IamRole") if r.name == "vpc-cni"] == []
     assert {r.inputs["name"] for r in recording.by_type("aws:iam/role:Role")} == {
         "poolside-acme-eks-pod-role",
         "poolside-acme-bedrock-customization-role",

@@ -98,6 +98,7 @@ def build_bucket(partition: str, retain: bool = True) -> None:
     )
     pulumi.export("readWrite", render(document(bucket.grant_read_write())))
     pulumi.export("read", render(document(bucket.grant_read())))
+    pulumi.export("s3Only", render(document(bucket.grant_read_write(key_sid=None))))
 
 
 BUCKET_CHILDREN = {
@@ -195,13 +196,26 @@ BUCKET_CHILDREN_TYPE_ENCRYPTION = (
 def test_bucket_grants_are_exactly_list_get_put_on_this_bucket(partition: str) -> None:
     recording = run_stack(partition=partition, program=lambda: build_bucket(partition))
     arn = f"arn:{partition}:s3:::poolside-acme-123456789012"
-    assert json.loads(recording.stack_outputs["readWrite"])["Statement"] == [
+    key = KEY_ARN[partition]
+    # Every object is SSE-KMS: a bucket grant carries its key's grant, or the objects are
+    # unreadable (`key_sid=None` leaves it to a separate KMS policy, as the pod role's).
+    s3_read_write = [
         {"Sid": "BucketList", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [arn]},
         {
             "Sid": "BucketReadWriteObjects",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:PutObject"],
             "Resource": [f"{arn}/*"],
+        },
+    ]
+    assert json.loads(recording.stack_outputs["s3Only"])["Statement"] == s3_read_write
+    assert json.loads(recording.stack_outputs["readWrite"])["Statement"] == [
+        *s3_read_write,
+        {
+            "Sid": "UseDeploymentKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
+            "Resource": [key],
         },
     ]
     assert json.loads(recording.stack_outputs["read"])["Statement"] == [
@@ -211,6 +225,12 @@ def test_bucket_grants_are_exactly_list_get_put_on_this_bucket(partition: str) -
             "Effect": "Allow",
             "Action": ["s3:GetObject"],
             "Resource": [f"{arn}/*"],
+        },
+        {
+            "Sid": "DecryptWithDeploymentKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [key],
         },
     ]
 

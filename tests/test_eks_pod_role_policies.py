@@ -17,10 +17,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from policies.bedrock_customization_role import (
-    bedrock_customization_service_policy,
-    bedrock_customization_trust_policy,
-)
+from aws_environment import AwsEnvironment
+from policies.bedrock_customization_role import bedrock_customization_service_policy
 from policies.documents import render
 from policies.eks_pod_role import (
     aws_marketplace_metering_policy,
@@ -32,6 +30,7 @@ from policies.eks_pod_role import (
     profile_model_arns,
     s3_access_policy,
 )
+from policies.trust import bedrock_customization_trust
 from stack_config import BedrockConfig, InferenceProfileConfig
 from tests.harness import (
     ACCOUNT_ID,
@@ -93,6 +92,15 @@ def bedrock_config(**keys: Any) -> BedrockConfig:
     return BedrockConfig.model_validate(keys)
 
 
+def invocation_policy(env: AwsEnvironment, bedrock: BedrockConfig) -> dict[str, Any]:
+    """The invocation policy for a parsed `bedrock` section, as the program calls it."""
+    return bedrock_model_invocation_policy(
+        env,
+        models=bedrock.models,
+        inference_profiles=[p.id for p in bedrock.inference_profiles],
+    )
+
+
 def build(partition: str, bedrock: BedrockConfig) -> None:
     """The key, the bucket and the customization role, then every document, rendered."""
     env = environment(partition)
@@ -103,16 +111,18 @@ def build(partition: str, bedrock: BedrockConfig) -> None:
     role = aws.iam.Role(
         "customization",
         name=ROLE_NAME,
-        assume_role_policy=render(bedrock_customization_trust_policy(env)),
+        assume_role_policy=render(bedrock_customization_trust(env)),
     )
     documents = {
         "s3": s3_access_policy(bucket),
         "kms": kms_access_policy(key),
         "bedrockReadOnly": bedrock_read_only_policy(env),
-        "bedrockInvocation": bedrock_model_invocation_policy(env, bedrock),
-        "bedrockCustomizationJob": bedrock_customization_job_policy(env, role.arn, bedrock),
-        "customizationTrust": bedrock_customization_trust_policy(env),
-        "customizationService": bedrock_customization_service_policy(bucket, key),
+        "bedrockInvocation": invocation_policy(env, bedrock),
+        "bedrockCustomizationJob": bedrock_customization_job_policy(
+            env, role.arn, base_models=bedrock.customization_base_models
+        ),
+        "customizationTrust": bedrock_customization_trust(env),
+        "customizationService": bedrock_customization_service_policy(bucket),
     }
     if marketplace_offered(partition):  # as the program decides whether to create it
         documents["marketplace"] = aws_marketplace_metering_policy()
@@ -374,11 +384,11 @@ def test_profile_model_arns_are_the_model_in_every_region_plus_region_less_for_g
     env = environment(partition)
     geography = "us" if partition == "aws" else "us-gov"
     regional_profile = InferenceProfileConfig.model_validate({"id": f"{geography}.{SONNET}"})
-    assert profile_model_arns(env, regional_profile) == [
+    assert profile_model_arns(env, regional_profile.id) == [
         f"arn:{partition}:bedrock:*::foundation-model/{SONNET}"
     ]
     global_profile = InferenceProfileConfig.model_validate({"id": f"global.{SONNET}"})
-    assert profile_model_arns(env, global_profile) == [
+    assert profile_model_arns(env, global_profile.id) == [
         f"arn:{partition}:bedrock:*::foundation-model/{SONNET}",
         f"arn:{partition}:bedrock:::foundation-model/{SONNET}",
     ]
@@ -633,7 +643,7 @@ def test_no_pod_role_action_on_star_needs_an_allowlist_entry() -> None:
     documents = [
         aws_marketplace_metering_policy(),
         bedrock_read_only_policy(env),
-        bedrock_model_invocation_policy(env, bedrock),
+        invocation_policy(env, bedrock),
     ]
     on_star = {
         action

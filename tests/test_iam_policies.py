@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from naming import Role
 from offline_preview.engine import Recording
-from stack_config import ROLE_NAME_SUFFIXES
 from tests.harness import ACCOUNT_ID, PARTITIONS, REGIONS, run_stack
 from tests.iam_allowlist import STAR_ALLOWLIST
 from tests.iam_lint import actions_requiring_star, lint_policy
@@ -171,7 +171,7 @@ def test_every_role_holds_exactly_its_policies(stack: tuple[str, Recording]) -> 
     assert attached == expected
     assert {r.inputs["name"] for r in recording.by_type("aws:iam/role:Role")} == set(expected)
     # The prefix length rule leaves room for every suffix the program gives a role.
-    assert {name.removeprefix("poolside-acme") for name in expected} <= set(ROLE_NAME_SUFFIXES)
+    assert {name.removeprefix("poolside-acme-") for name in expected} <= {r.value for r in Role}
     # Every customer-managed policy is attached to a role: no permissions boundary or other
     # stand-alone policy, and no role carries a boundary.
     policies = {p.outputs["arn"] for p in recording.by_type("aws:iam/policy:Policy")}

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # (name, type): the cluster and its node groups are both "cluster", of different types.
 COMPONENTS = [
-    ("aws-load-balancer-controller", "poolside:aws:IrsaRole"),
+    ("aws-load-balancer-controller", "poolside:aws:IamRole"),
     ("bastion", "poolside:aws:Bastion"),
     ("bedrock-customization", "poolside:aws:IamRole"),
     ("cluster", "poolside:aws:EksCluster"),
@@ -28,8 +28,8 @@ COMPONENTS = [
     ("kms", "poolside:aws:KmsKey"),
     ("oidc", "poolside:aws:OidcProvider"),
     ("parameters", "poolside:aws:DeploymentParameters"),
-    ("pod", "poolside:aws:IrsaRole"),
-    ("vpc-cni", "poolside:aws:IrsaRole"),
+    ("pod", "poolside:aws:IamRole"),
+    ("vpc-cni", "poolside:aws:IamRole"),
 ]
 
 
@@ -358,7 +358,7 @@ def test_pod_role_has_the_policies_of_the_spec_its_partition_offers(
     partition: str, bedrock: bool, names: list[str]
 ) -> None:
     recording = run_stack({"bedrock": {"enabled": bedrock}}, partition=partition)
-    pod = recording.one("poolside:aws:IrsaRole", "pod")
+    pod = recording.one("poolside:aws:IamRole", "pod")
     created = sorted(
         p.inputs["name"] for p in recording.by_type("aws:iam/policy:Policy") if p.parent == pod.urn
     )

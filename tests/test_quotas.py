@@ -25,9 +25,9 @@ import pytest
 import yaml
 
 from aws_environment import DNS_SUFFIXES, partition_of_region
+from naming import MAX_PREFIX_LENGTH
 from offline_preview.__main__ import main as offline_preview
 from stack_config import (
-    MAX_PREFIX_LENGTH,
     PROFILE_SOURCE_REGIONS,
     profile_geographies_of,
     profile_serves_region,

@@ -22,7 +22,7 @@ from typing import Any, Final, Literal
 
 import pytest
 
-from stack_config import MAX_PREFIX_LENGTH
+from naming import MAX_PREFIX_LENGTH
 from tests.harness import ACCOUNT_ID, REGIONS, run_stack
 from tests.iam_eval import Decision, Request, evaluate, evaluate_trust
 from tests.requests_support import (

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from naming import MAX_PREFIX_LENGTH, Names
 from stack_config import (
-    MAX_PREFIX_LENGTH,
     StackConfig,
     StackConfigError,
     check_against_environment,
@@ -40,7 +40,8 @@ def problems(raw: dict[str, Any]) -> list[str]:
 def test_minimal_config_takes_documented_defaults() -> None:
     config = parse({"deploymentName": "acme"})
     assert config.prefix == "poolside-acme"
-    assert config.ecr_namespace == "poolside-acme"
+    assert config.names == Names("poolside-acme", "acme")
+    assert config.names.ecr_namespace == "poolside-acme"
     assert config.kms.deletion_window_in_days == 30
     assert config.kms.alias is None
     assert config.kms.retain_on_delete is True

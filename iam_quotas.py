@@ -17,9 +17,10 @@ import json
 import re
 
 from aws_environment import AwsEnvironment
-from components.irsa_role import irsa_trust_policy
+from naming import Policy, Role
 from policies import eks_pod_role
 from policies.documents import Document
+from policies.trust import irsa_trust_document
 from stack_config import StackConfig, key_path
 
 MANAGED_POLICY_MAX = 6144
@@ -53,6 +54,7 @@ def quota_problems(
 ) -> list[str]:
     """One line per document the config would push past an IAM quota, naming the config key."""
     problems: list[str] = []
+    names = config.names
     issuer = (
         existing_issuer_url.removeprefix("https://")
         if existing_issuer_url is not None
@@ -62,11 +64,13 @@ def quota_problems(
         "iam", f"oidc-provider/{issuer}"
     )
     pod = config.pod_role
-    trust = irsa_trust_policy(
-        provider_arn, issuer, [f"{pod.namespace}:{sa}" for sa in pod.service_accounts]
+    trust = _json(
+        irsa_trust_document(
+            provider_arn, issuer, [f"{pod.namespace}:{sa}" for sa in pod.service_accounts]
+        )
     )
     if (size := iam_size(trust)) > TRUST_POLICY_MAX:
-        what = f"the trust policy of {config.prefix}-eks-pod-role"
+        what = f"the trust policy of {names.role(Role.POD)}"
         problems.append(
             f"{key_path(('podRole', 'serviceAccounts'))}: {len(pod.service_accounts)} service "
             f"accounts {_over(size, TRUST_POLICY_MAX, what)} per trust policy: list fewer, or "
@@ -75,19 +79,29 @@ def quota_problems(
     bedrock = config.bedrock
     if not bedrock.enabled:
         return problems
-    invocation = _json(eks_pod_role.bedrock_model_invocation_policy(env, bedrock))
+    invocation = _json(
+        eks_pod_role.bedrock_model_invocation_policy(
+            env,
+            models=bedrock.models,
+            inference_profiles=[p.id for p in bedrock.inference_profiles],
+        )
+    )
     if (size := iam_size(invocation)) > MANAGED_POLICY_MAX:
         profiles, models = len(bedrock.inference_profiles), len(bedrock.models)
         key = "inferenceProfiles" if profiles >= models else "models"
-        what = f"policy {config.prefix}-pod-bedrock-model-invocation"
+        what = f"policy {names.policy(Policy.POD_BEDROCK_MODEL_INVOCATION)}"
         problems.append(
             f"{key_path(('bedrock', key))}: {profiles} inference profiles and {models} models "
             f"{_over(size, MANAGED_POLICY_MAX, what)} per managed policy: list fewer"
         )
-    customization_role = env.global_arn("iam", f"role/{config.prefix}-bedrock-customization-role")
-    jobs = _json(eks_pod_role.bedrock_customization_job_policy(env, customization_role, bedrock))
+    customization_role = env.global_arn("iam", f"role/{names.role(Role.BEDROCK_CUSTOMIZATION)}")
+    jobs = _json(
+        eks_pod_role.bedrock_customization_job_policy(
+            env, customization_role, base_models=bedrock.customization_base_models
+        )
+    )
     if (size := iam_size(jobs)) > MANAGED_POLICY_MAX:
-        what = f"policy {config.prefix}-pod-bedrock-customization-job"
+        what = f"policy {names.policy(Policy.POD_BEDROCK_CUSTOMIZATION_JOB)}"
         problems.append(
             f"{key_path(('bedrock', 'customizationBaseModels'))}: "
             f"{len(bedrock.customization_base_models)} base models "
