@@ -54,7 +54,8 @@ class Policy(StrEnum):
 
 
 # The bastion's policies (`<deploymentPrefix>-bastion-<purpose>`): the spec's six Bastion Host
-# Policies, and what the SSM agent needs for Session Manager.
+# Policies (the default one in two parts: its IAM reads list exact ARNs) and what the SSM agent
+# needs for Session Manager.
 BASTION_POLICY_PREFIX = "bastion"
 BASTION_POLICIES = (
     "ecr-access",
@@ -63,6 +64,7 @@ BASTION_POLICIES = (
     "acm-read",
     "terraform-state",
     "default",
+    "default-iam-read",
     "session-manager",
 )
 

@@ -1036,6 +1036,8 @@ def load_stack_config() -> StackConfig:
 
 
 def _type_name(annotation: Any) -> str:
+    if annotation is Any:  # a removed key, kept only to refuse it with a clear line
+        return "(removed)"
     text = str(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "object"

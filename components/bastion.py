@@ -203,7 +203,8 @@ class Bastion(pulumi.ComponentResource):
         self.lock_table_arn = self.lock_table.arn
 
     def _policy_documents(self) -> dict[str, Document]:
-        """The six spec policies and the Session Manager one, by purpose (`BASTION_POLICIES`)."""
+        """The six spec policies (the default one in two parts) and the Session Manager one, by
+        purpose (`BASTION_POLICIES`)."""
         args = self._args
         env, names = args.env, args.names
         deployment_iam = bastion_policies.DeploymentIam(
@@ -239,8 +240,10 @@ class Bastion(pulumi.ComponentResource):
                 env,
                 cluster_name=args.cluster_name,
                 key_arn=args.key.arn,
-                iam=deployment_iam,
                 data_grants=args.bucket.grant_read_write("DeploymentBucket"),
+            ),
+            "default-iam-read": bastion_policies.bastion_host_default_iam_read_policy(
+                env, deployment_iam
             ),
             "session-manager": bastion_policies.session_manager_policy(env),
         }
@@ -248,7 +251,7 @@ class Bastion(pulumi.ComponentResource):
         return documents
 
     def _role(self) -> None:
-        """The role (7 of IAM's 10 managed policies) and its instance profile."""
+        """The role (8 of IAM's 10 managed policies) and its instance profile."""
         args = self._args
         names = args.names
         self.iam = IamRole(

@@ -48,6 +48,7 @@ class ExistingCluster:
     security_group_id: str
     authentication_mode: str
     vpc_id: str
+    version: str
 
 
 def look_up_cluster(name: str) -> ExistingCluster:
@@ -60,6 +61,7 @@ def look_up_cluster(name: str) -> ExistingCluster:
         security_group_id=found.vpc_config.cluster_security_group_id,
         authentication_mode=found.access_configs[0].authentication_mode,
         vpc_id=found.vpc_config.vpc_id,
+        version=found.version,
     )
 
 
@@ -134,6 +136,7 @@ class EksCluster(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     """The cluster security group EKS attaches to the control plane (API access rules go here)."""
     vpc_id: pulumi.Output[str]
+    kubernetes_version: pulumi.Output[str]
     created: bool
 
     def __init__(
@@ -161,6 +164,7 @@ class EksCluster(pulumi.ComponentResource):
         self.oidc_issuer_url = pulumi.Output.from_input(found.issuer_url)
         self.security_group_id = pulumi.Output.from_input(found.security_group_id)
         self.vpc_id = pulumi.Output.from_input(found.vpc_id)
+        self.kubernetes_version = pulumi.Output.from_input(found.version)
         self.kubeconfig = pulumi.Output.secret(
             kubeconfig(found.name, found.endpoint, found.certificate_authority, env.region)
         )
@@ -226,4 +230,5 @@ class EksCluster(pulumi.ComponentResource):
         self.security_group_id = self.cluster.eks_cluster.vpc_config.cluster_security_group_id
         self.oidc_issuer_url = self.cluster.eks_cluster.identities[0].oidcs[0].issuer
         self.vpc_id = self.cluster.eks_cluster.vpc_config.vpc_id
+        self.kubernetes_version = self.cluster.eks_cluster.version
         self.kubeconfig = pulumi.Output.secret(self.cluster.kubeconfig_json)

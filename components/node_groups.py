@@ -79,8 +79,13 @@ class NodeGroupsArgs:
     """The node role's IamRole: nodes join only once every policy attachment exists."""
     subnet_ids: Sequence[str]
     groups: Sequence[NodeGroupSpec]
+    kubernetes_version: pulumi.Input[str]
+    """The cluster's version: pulumi-eks fills a group's `version` from the cluster only without
+    a launch template, and a group left behind blocks the next control-plane upgrade."""
     vpc_cni_role_arn: pulumi.Input[str]
     """The IRSA role of `kube-system:aws-node` (AmazonEKS_CNI_Policy)."""
+    vpc_cni_role_component: pulumi.Resource
+    """That role's IamRole: the add-on waits for the policy attachment, not only the role."""
     tags: Mapping[str, str] = field(default_factory=dict)
     previous_parent: pulumi.Resource | None = None
     """The component the node groups and CoreDNS were children of before this one existed
@@ -114,7 +119,7 @@ class NodeGroups(pulumi.ComponentResource):
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.vpc_cni_role_component]),
         )
         self.launch_templates = {}
         self.node_groups = {}
@@ -184,6 +189,7 @@ class NodeGroups(pulumi.ComponentResource):
             f"{name}-{group.name}",
             cluster=args.cluster,
             node_group_name=group.node_group_name,
+            version=args.kubernetes_version,
             node_role=args.node_role,
             subnet_ids=list(args.subnet_ids),
             instance_types=list(group.instance_types),

@@ -32,6 +32,10 @@ def _uuid(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
 
 
+# What the mocks report as an existing cluster's Kubernetes version.
+EXISTING_CLUSTER_VERSION = "1.33"
+
+
 class PoolsideMocks(pulumi.runtime.Mocks):
     """Answers the resource registrations and invokes of the Poolside program."""
 
@@ -97,10 +101,13 @@ class PoolsideMocks(pulumi.runtime.Mocks):
         cluster_id = _digest(self.env.account_id, cluster_name, length=32).upper()
         return f"https://oidc.eks.{self.env.region}.{self.env.dns_suffix}/id/{cluster_id}"
 
-    def cluster_state(self, cluster_name: str, vpc_id: str | None = None) -> dict[str, Any]:
+    def cluster_state(
+        self, cluster_name: str, vpc_id: str | None = None, version: str | None = None
+    ) -> dict[str, Any]:
         """What `aws:eks/cluster:Cluster` (and `eks.get_cluster`) report for an active cluster.
 
-        `vpc_id`: the created cluster's VPC; an existing one's is made up from its name."""
+        `vpc_id`, `version`: the created cluster's; an existing one's VPC is made up from its
+        name, and it runs EKS's current default version."""
         endpoint_id = _digest(self.env.account_id, cluster_name, "endpoint", length=32).upper()
         return {
             "id": cluster_name,
@@ -110,6 +117,7 @@ class PoolsideMocks(pulumi.runtime.Mocks):
             "identities": [{"oidcs": [{"issuer": self.oidc_issuer(cluster_name)}]}],
             "certificateAuthorities": [{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"}],
             "status": "ACTIVE",
+            "version": version or EXISTING_CLUSTER_VERSION,
             "vpcConfig": {
                 "clusterSecurityGroupId": "sg-" + _digest(cluster_name, "eks", length=17),
                 "vpcId": vpc_id or "vpc-" + _digest(self.env.account_id, cluster_name, length=17),
@@ -195,7 +203,9 @@ class PoolsideMocks(pulumi.runtime.Mocks):
     def _eks_cluster(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
         """pulumi-eks's remote component: the monitor sees only `eks:index:Cluster`."""
         name = self.physical_name(args)
-        state = self.cluster_state(name, vpc_id=args.inputs.get("vpcId"))
+        state = self.cluster_state(
+            name, vpc_id=args.inputs.get("vpcId"), version=args.inputs.get("version")
+        )
         kubeconfig = json.dumps(
             {"apiVersion": "v1", "kind": "Config", "clusters": [{"name": name}]}
         )

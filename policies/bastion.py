@@ -113,9 +113,12 @@ COGNITO_USER_POOL_ACTIONS = (
 # that does not already carry this deployment's tag out of its reach (and out of UntagResource's).
 # Tagging another application's untagged pool, or a neighbour's, to adopt it stays impossible.
 COGNITO_TAG_ACTIONS = ("cognito-idp:TagResource",)
-# Untagging a deployment pool, but never its deployment tag (which would release it).
+# Tagging and untagging a deployment pool's other tags (an `owner`, a cost centre), never its
+# deployment tag: Terraform and Pulumi send only the tags that change.
 COGNITO_UNTAG_ACTIONS = ("cognito-idp:UntagResource",)
 COGNITO_TAGGING_ACTIONS = COGNITO_TAG_ACTIONS + COGNITO_UNTAG_ACTIONS
+# UpdateUserPool also takes `UserPoolTags` (aws:RequestTag): never another deployment's value.
+COGNITO_UPDATE_ACTIONS = ("cognito-idp:UpdateUserPool",)
 
 # -- SSM Parameter Store Management Policy (the spec's 6 actions) -----------------------------
 SSM_PARAMETER_ACTIONS = (
@@ -273,8 +276,8 @@ def cognito_management_policy(env: AwsEnvironment, deployment_name: str) -> Docu
                 condition={"StringEquals": {**request_tag, **in_region}},
             ),
             statement(
-                "UntagDeploymentUserPools",
-                COGNITO_UNTAG_ACTIONS,
+                "RetagDeploymentUserPools",
+                COGNITO_TAGGING_ACTIONS,
                 pools,
                 condition={
                     "StringEquals": resource_tag,
@@ -287,6 +290,16 @@ def cognito_management_policy(env: AwsEnvironment, deployment_name: str) -> Docu
                 pools_everywhere,
                 effect="Deny",
                 condition={"StringNotEqualsIfExists": resource_tag},
+            ),
+            statement(
+                "DenyHandingUserPoolsToAnotherDeployment",
+                COGNITO_UPDATE_ACTIONS,
+                pools_everywhere,
+                effect="Deny",
+                condition={
+                    "Null": {f"aws:RequestTag/{DEPLOYMENT_TAG}": "false"},
+                    "StringNotEquals": request_tag,
+                },
             ),
         ]
     )
@@ -370,20 +383,19 @@ def bastion_host_default_policy(
     *,
     cluster_name: pulumi.Input[str],
     key_arn: pulumi.Input[str],
-    iam: DeploymentIam,
     data_grants: Sequence[Statement],
 ) -> Document:
-    """Bastion Host Default Policy: the reads operators need and the deployment's data.
+    """Bastion Host Default Policy, part 1 of 2: the reads operators need and the data.
 
     The specification's "extensive permissions ... EC2, IAM, S3, KMS, and more", as least
-    privilege:
+    privilege, in two customer-managed policies: this one, and the IAM reads
+    (`bastion_host_default_iam_read_policy`), which list the deployment's roles and policies by
+    exact ARN and would, together with this part, come near IAM's 6,144-character quota.
 
     * EC2, ELB and account listings on `*` (IAM grants them nowhere else);
     * EKS on the deployment's cluster and its node groups, add-ons and access entries;
-    * IAM reads on the deployment's roles, policies, instance profile and OIDC provider, and on
-      AWS-managed policies; KMS reads on the deployment's key; CloudWatch Logs reads on the
-      cluster's log group;
-    * `data_grants`: the bucket's read-write and the key's encrypt-decrypt grants;
+    * KMS reads on the deployment's key; CloudWatch Logs reads on the cluster's log group;
+    * `data_grants`: the bucket's read-write grant, with its key's;
     * an explicit Deny of deleting or disabling the key.
 
     No EC2, ELB or EKS writes: the program owns the network, the cluster and its node groups, and
@@ -395,27 +407,6 @@ def bastion_host_default_policy(
     """
     cluster = pulumi.Output.from_input(cluster_name)
     log_group = cluster.apply(lambda name: env.regional_arn("logs", f"log-group:/aws/eks/{name}/*"))
-    iam_statements = [
-        statement("ReadDeploymentRoles", IAM_ROLE_READ_ACTIONS, list(iam.role_arns)),
-        statement(
-            "ReadDeploymentPolicies",
-            IAM_POLICY_READ_ACTIONS,
-            [*iam.policy_arns, env.aws_managed_policy_arn("*")],
-        ),
-        statement(
-            "ReadDeploymentInstanceProfile",
-            IAM_INSTANCE_PROFILE_READ_ACTIONS,
-            [iam.instance_profile_arn],
-        ),
-    ]
-    if iam.oidc_provider_arn is not None:
-        iam_statements.append(
-            statement(
-                "ReadDeploymentOidcProvider",
-                IAM_OIDC_PROVIDER_READ_ACTIONS,
-                [iam.oidc_provider_arn],
-            )
-        )
     return document(
         [
             statement("ReadEc2", EC2_READ_ACTIONS, "*"),
@@ -441,10 +432,41 @@ def bastion_host_default_policy(
                 EKS_ACCESS_ENTRY_READ_ACTIONS,
                 [_cluster_arn(env, cluster, "access-entry")],
             ),
-            *iam_statements,
             statement("ReadDeploymentKey", KMS_READ_ACTIONS, [key_arn]),
             statement("ReadClusterLogs", LOGS_READ_ACTIONS, [log_group]),
             *data_grants,
             statement("DenyKeyDestruction", KEY_DESTRUCTION_ACTIONS, [key_arn], effect="Deny"),
         ]
     )
+
+
+def bastion_host_default_iam_read_policy(env: AwsEnvironment, iam: DeploymentIam) -> Document:
+    """Bastion Host Default Policy, part 2 of 2: IAM, read only, on this deployment's IAM.
+
+    The deployment's roles, customer-managed policies, instance profile and OIDC provider, by
+    exact ARN, and AWS-managed policies (`arn:<p>:iam::aws:policy/*`), which belong to no
+    customer. With the longest names an ARN takes about 100 characters: the policy holds about 55
+    of them, room for every role the program may add.
+    """
+    statements = [
+        statement("ReadDeploymentRoles", IAM_ROLE_READ_ACTIONS, list(iam.role_arns)),
+        statement(
+            "ReadDeploymentPolicies",
+            IAM_POLICY_READ_ACTIONS,
+            [*iam.policy_arns, env.aws_managed_policy_arn("*")],
+        ),
+        statement(
+            "ReadDeploymentInstanceProfile",
+            IAM_INSTANCE_PROFILE_READ_ACTIONS,
+            [iam.instance_profile_arn],
+        ),
+    ]
+    if iam.oidc_provider_arn is not None:
+        statements.append(
+            statement(
+                "ReadDeploymentOidcProvider",
+                IAM_OIDC_PROVIDER_READ_ACTIONS,
+                [iam.oidc_provider_arn],
+            )
+        )
+    return document(statements)

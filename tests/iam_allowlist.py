@@ -18,7 +18,10 @@ _LBC_UNCONDITIONED = (
     "grants it again"
 )
 _LBC_INGRESS = f"{_LBC}: attaches WAF, Shield, ACM and Cognito settings users name in Ingresses"
-_LBC_LISTENERS = f"{_LBC}: listeners and rules of load balancers the controller created"
+_LBC_LISTENERS = (
+    f"{_LBC}: granted on `*` with no condition, so on the listeners and rules of every load "
+    "balancer of the account in every region, not only the controller's own"
+)
 
 STAR_ALLOWLIST: dict[str, str] = {
     # -- Bastion: Cognito Management Policy ------------------------------------------------------

@@ -26,6 +26,7 @@ from naming import Names
 from offline_preview.engine import RecordedResource, Recording
 from tests.harness import (
     ACCOUNT_ID,
+    CLUSTER,
     PARTITIONS,
     REGIONS,
     build_key_and_bucket,
@@ -44,6 +45,7 @@ VPC = "vpc-0123456789abcdef0"
 MANAGED_POLICY_MAX = 6144
 TRUST_POLICY_MAX = 2048
 POLICIES_PER_ROLE_MAX = 10
+# The spec's six bastion policies (the default one in two parts) and the Session Manager one.
 PURPOSES = (
     "ecr-access",
     "cognito-management",
@@ -51,6 +53,8 @@ PURPOSES = (
     "acm-read",
     "terraform-state",
     "default",
+    "default-iam-read",
+    "session-manager",
 )
 
 ROLE = "aws:iam/role:Role"
@@ -233,11 +237,9 @@ def test_role_has_its_six_policies_and_the_session_manager_one(
     attached = [a for a in recording.by_type(ATTACHMENT) if a.inputs["role"] == role_name]
     by_arn = {p.outputs["arn"]: p.inputs["name"] for p in recording.by_type(POLICY)}
     arns = {a.inputs["policyArn"] for a in attached}
-    assert len(attached) == len(arns) == 7 <= POLICIES_PER_ROLE_MAX
+    assert len(attached) == len(arns) == 8 <= POLICIES_PER_ROLE_MAX
     # Customer-managed only: AWS's AmazonSSMManagedInstanceCore is not attached.
-    assert {by_arn[arn] for arn in arns} == {
-        f"{PREFIX}-bastion-{purpose}" for purpose in (*PURPOSES, "session-manager")
-    }
+    assert {by_arn[arn] for arn in arns} == {f"{PREFIX}-bastion-{purpose}" for purpose in PURPOSES}
     assert "permissionsBoundary" not in recording.one(ROLE, "bastion-iam-role").inputs
 
 
@@ -349,8 +351,8 @@ def test_cognito_management_policy(stack: tuple[str, Recording]) -> None:
                 "aws:RequestedRegion": region,
             },
         ),
-        "UntagDeploymentUserPools": allow(
-            ["cognito-idp:UntagResource"],
+        "RetagDeploymentUserPools": allow(
+            ["cognito-idp:TagResource", "cognito-idp:UntagResource"],
             pools,
             StringEquals={"aws:ResourceTag/poolside:deployment": "acme"},
             **{"ForAllValues:StringNotEquals": {"aws:TagKeys": ["poolside:deployment"]}},
@@ -362,6 +364,15 @@ def test_cognito_management_policy(stack: tuple[str, Recording]) -> None:
             "Resource": [f"arn:{partition}:cognito-idp:*:{ACCOUNT_ID}:userpool/*"],
             "Condition": {
                 "StringNotEqualsIfExists": {"aws:ResourceTag/poolside:deployment": "acme"}
+            },
+        },
+        "DenyHandingUserPoolsToAnotherDeployment": {
+            "Effect": "Deny",
+            "Action": ["cognito-idp:UpdateUserPool"],
+            "Resource": [f"arn:{partition}:cognito-idp:*:{ACCOUNT_ID}:userpool/*"],
+            "Condition": {
+                "Null": {"aws:RequestTag/poolside:deployment": "false"},
+                "StringNotEquals": {"aws:RequestTag/poolside:deployment": "acme"},
             },
         },
     }
@@ -492,10 +503,8 @@ def expected_default_policy(
     bucket_name: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     region = REGIONS[partition]
-    iam = f"arn:{partition}:iam::{ACCOUNT_ID}"
     eks = f"arn:{partition}:eks:{region}:{ACCOUNT_ID}"
     bucket = f"arn:{partition}:s3:::{bucket_name or f'{prefix}-{ACCOUNT_ID}'}"
-    others = other_iam(partition, prefix)
     return {
         "ReadEc2": allow(
             [
@@ -551,31 +560,6 @@ def expected_default_policy(
             ["eks:DescribeAccessEntry", "eks:ListAssociatedAccessPolicies"],
             [f"{eks}:access-entry/{cluster}/*"],
         ),
-        "ReadDeploymentRoles": allow(
-            [
-                "iam:GetRole",
-                "iam:GetRolePolicy",
-                "iam:ListAttachedRolePolicies",
-                "iam:ListRolePolicies",
-            ],
-            [f"{iam}:role/{prefix}-bastion-role", *others["roles"]],
-        ),
-        "ReadDeploymentPolicies": allow(
-            ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"],
-            [
-                *(
-                    f"{iam}:policy/{prefix}-bastion-{purpose}"
-                    for purpose in (*PURPOSES, "session-manager")
-                ),
-                *others["policies"],
-                f"arn:{partition}:iam::aws:policy/*",
-            ],
-        ),
-        "ReadDeploymentInstanceProfile": allow(
-            ["iam:GetInstanceProfile"],
-            [f"{iam}:instance-profile/{prefix}-bastion-instance-profile"],
-        ),
-        "ReadDeploymentOidcProvider": allow(["iam:GetOpenIDConnectProvider"], others["oidc"]),
         "ReadDeploymentKey": allow(
             ["kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags"], [key_arn]
         ),
@@ -595,12 +579,45 @@ def expected_default_policy(
     }
 
 
+def expected_default_iam_read_policy(
+    partition: str, *, prefix: str = PREFIX
+) -> dict[str, dict[str, Any]]:
+    iam = f"arn:{partition}:iam::{ACCOUNT_ID}"
+    others = other_iam(partition, prefix)
+    return {
+        "ReadDeploymentRoles": allow(
+            [
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListRolePolicies",
+            ],
+            [f"{iam}:role/{prefix}-bastion-role", *others["roles"]],
+        ),
+        "ReadDeploymentPolicies": allow(
+            ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"],
+            [
+                *(f"{iam}:policy/{prefix}-bastion-{purpose}" for purpose in PURPOSES),
+                *others["policies"],
+                f"arn:{partition}:iam::aws:policy/*",
+            ],
+        ),
+        "ReadDeploymentInstanceProfile": allow(
+            ["iam:GetInstanceProfile"],
+            [f"{iam}:instance-profile/{prefix}-bastion-instance-profile"],
+        ),
+        "ReadDeploymentOidcProvider": allow(["iam:GetOpenIDConnectProvider"], others["oidc"]),
+    }
+
+
 def test_bastion_host_default_policy(stack: tuple[str, Recording]) -> None:
     partition, recording = stack
     doc = documents(recording)[f"{PREFIX}-bastion-default"]
     assert statements(doc) == expected_default_policy(
         partition, key_arn=recording.stack_outputs["keyArn"]
     )
+    iam_read = documents(recording)[f"{PREFIX}-bastion-default-iam-read"]
+    assert statements(iam_read) == expected_default_iam_read_policy(partition)
 
 
 def test_an_existing_cluster_is_read_by_its_own_name() -> None:
@@ -656,19 +673,38 @@ def test_the_key_cannot_be_scheduled_for_deletion_or_disabled(
 # Quotas and the IAM lint
 
 
-def test_policies_fit_the_quotas_with_the_longest_names() -> None:
-    """aws-us-gov (the longest partition and region), a 35-character prefix, a 32-character
-    deployment name, a 100-character existing cluster and a 63-character bucket."""
-    recording = run(
-        "aws-us-gov",
-        prefix="p" * 35,
-        deployment_name="d" * 32,
-        cluster_name="c" * 100,
-        bucket_name="b" * 63,
+@pytest.mark.parametrize(
+    "cluster",
+    [
+        pytest.param(
+            {"existingClusterName": "c" * 100, "privateSubnetIds": [SUBNET]}, id="existing"
+        ),
+        pytest.param(CLUSTER, id="created"),  # three more roles to read: cluster, node, VPC CNI
+    ],
+)
+def test_policies_fit_the_quotas_with_the_longest_names(cluster: dict[str, Any]) -> None:
+    """The whole program, not a stand-in for the IAM it reads: aws-us-gov (the longest partition
+    and region), a 35-character prefix, a 32-character deployment name, a 100-character
+    existing cluster or a created one, a 63-character bucket, and every optional role on."""
+    recording = run_stack(
+        {
+            "deploymentName": "d" * 32,
+            "deploymentPrefix": "p" * 35,
+            "bucket": {"name": "b" * 63},
+            "cluster": cluster,
+        },
+        partition="aws-us-gov",
     )
-    sizes = {p.inputs["name"]: minified(p.inputs["policy"]) for p in recording.by_type(POLICY)}
-    assert len(sizes) == 7
+    bastion = recording.one("poolside:aws:IamRole", "bastion-iam")
+    sizes = {
+        p.inputs["name"]: minified(p.inputs["policy"])
+        for p in recording.by_type(POLICY)
+        if p.parent == bastion.urn
+    }
+    assert len(sizes) == len(PURPOSES)
     assert max(sizes.values()) <= MANAGED_POLICY_MAX, sizes
+    # Room for the roles the program may add: at least a sixth of each quota left.
+    assert max(sizes.values()) <= MANAGED_POLICY_MAX * 5 // 6, sizes
     for role in recording.by_type(ROLE):
         assert minified(role.inputs["assumeRolePolicy"]) <= TRUST_POLICY_MAX
 
@@ -677,7 +713,7 @@ def test_every_bastion_document_passes_the_iam_lint(stack: tuple[str, Recording]
     partition, recording = stack
     docs = documents(recording)
     docs["trust"] = policy(recording.one(ROLE, "bastion-iam-role"), "assumeRolePolicy")
-    assert len(docs) == 8
+    assert len(docs) == len(PURPOSES) + 1
     problems = {
         name: found
         for name, doc in docs.items()
@@ -950,8 +986,8 @@ def test_everything_belongs_to_the_bastion_component() -> None:
     iam = recording.one("poolside:aws:IamRole", "bastion-iam")
     iam_children = children_of(recording, iam)
     assert {r.type for r in iam_children} == {ROLE, POLICY, ATTACHMENT}
-    assert len([r for r in iam_children if r.type == POLICY]) == 7  # six, and Session Manager
-    assert len([r for r in iam_children if r.type == ATTACHMENT]) == 7
+    assert len([r for r in iam_children if r.type == POLICY]) == len(PURPOSES)
+    assert len([r for r in iam_children if r.type == ATTACHMENT]) == len(PURPOSES)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -317,7 +317,11 @@ def program(request: pytest.FixtureRequest) -> ProgramRun:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(RecordingMonitor, "RegisterResource", register)
         recording = run_stack(
-            {"tags": TAGS, "cluster": {**CLUSTER, "nodeGroups": NODE_GROUPS}},
+            {
+                "tags": TAGS,
+                # not the default 1.34: the groups must follow the cluster's own version
+                "cluster": {**CLUSTER, "nodeGroups": NODE_GROUPS, "kubernetesVersion": "1.33"},
+            },
             partition=partition,
         )
     return ProgramRun(partition, recording, aliases)
@@ -429,6 +433,8 @@ def test_each_node_group_uses_its_own_launch_template(program: ProgramRun) -> No
     recording = program.recording
     nodes = recording.one("poolside:aws:NodeGroups", "cluster")
     eks = recording.one("eks:index:Cluster", "cluster-eks")
+    inner = recording.one("aws:eks/cluster:Cluster", "poolside-acme")
+    assert inner.outputs["version"] == "1.33"
     node_role = recording.one("aws:iam/role:Role", "cluster-node-role")
     template_ids = set()
     for group in DISK_SIZE_GIB:
@@ -446,6 +452,8 @@ def test_each_node_group_uses_its_own_launch_template(program: ProgramRun) -> No
         assert "enableIMDSv2" not in node_group.inputs
         assert node_group.inputs["amiType"] == AMI_TYPE[group]
         assert node_group.inputs["nodeGroupName"] == f"poolside-acme-{group}"
+        assert node_group.inputs["version"] == "1.33"
+        assert set(node_group.property_dependencies["version"]) == {eks.urn, inner.urn}
     assert len(template_ids) == len(DISK_SIZE_GIB)
     gpu = recording.one("eks:index:ManagedNodeGroup", "cluster-gpu")
     gpu_template = recording.one(
@@ -455,6 +463,8 @@ def test_each_node_group_uses_its_own_launch_template(program: ProgramRun) -> No
         "cluster": eks.urn,
         "nodeRole": node_role.urn,
         "nodeGroupName": "poolside-acme-gpu",
+        # pulumi-eks fills `version` from the cluster only without a launch template
+        "version": "1.33",
         "subnetIds": CLUSTER["privateSubnetIds"],
         "instanceTypes": ["g6e.12xlarge"],
         "amiType": "AL2023_x86_64_NVIDIA",
@@ -473,8 +483,15 @@ def test_vpc_cni_then_node_groups_then_coredns(program: ProgramRun) -> None:
     eks = recording.one("eks:index:Cluster", "cluster-eks")
     inner = recording.one("aws:eks/cluster:Cluster", "poolside-acme")
     role = recording.one("aws:iam/role:Role", "vpc-cni-role")
+    role_component = recording.one("poolside:aws:IamRole", "vpc-cni")
+    [attachment] = [
+        r
+        for r in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if r.parent == role_component.urn
+    ]
     vpc_cni = recording.one("aws:eks/addon:Addon", "cluster-vpc-cni")
-    assert set(vpc_cni.dependencies) == {eks.urn, inner.urn, role.urn}
+    # The add-on waits for the CNI policy's attachment, not only for the role.
+    assert set(vpc_cni.dependencies) == {eks.urn, inner.urn, role.urn, attachment.urn}
     # Nodes join once their role can (the IamRole component: the role and every attachment)
     # and once the CNI runs.
     node_role_component = recording.one("poolside:aws:IamRole", "cluster-node")
@@ -487,7 +504,13 @@ def test_vpc_cni_then_node_groups_then_coredns(program: ProgramRun) -> None:
             "aws:ec2/launchTemplate:LaunchTemplate", f"{group.name}-launch-template"
         )
         assert vpc_cni.urn in group.dependencies
-        assert set(group.dependencies) == node_role_parts | {vpc_cni.urn, template.urn}
+        # ... and the cluster's version (the component and its inner cluster)
+        assert set(group.dependencies) == node_role_parts | {
+            vpc_cni.urn,
+            template.urn,
+            eks.urn,
+            inner.urn,
+        }
     coredns = recording.one("aws:eks/addon:Addon", "cluster-coredns")
     assert coredns.parent == nodes.urn
     assert coredns.inputs == {

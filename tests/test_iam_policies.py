@@ -156,6 +156,7 @@ def test_every_role_holds_exactly_its_policies(stack: tuple[str, Recording]) -> 
                     "acm-read",
                     "terraform-state",
                     "default",
+                    "default-iam-read",
                     "session-manager",
                 )
             ),

@@ -908,6 +908,25 @@ BASTION: list[Case] = [
             {**tagged(d.deployment_name), "aws:TagKeys": ["owner"]},
         ),
     ),
+    # Terraform and Pulumi send only the tags that change: `owner` alone, on a deployment pool.
+    identity(
+        "cognito-retag-another-key-of-deployment-pool",
+        ALLOW,
+        lambda d: Request(
+            "cognito-idp:TagResource",
+            pool(d),
+            {
+                **tagged(d.deployment_name),
+                "aws:RequestTag/owner": "platform",
+                "aws:TagKeys": ["owner"],
+            },
+        ),
+    ),
+    identity(
+        "cognito-update-deployment-pool",
+        ALLOW,
+        lambda d: Request("cognito-idp:UpdateUserPool", pool(d), tagged(d.deployment_name)),
+    ),
     *(
         identity(
             f"ecr-{action.lower()}",
@@ -1110,6 +1129,24 @@ BASTION: list[Case] = [
             "cognito-idp:UntagResource",
             pool(d),
             {**tagged(d.deployment_name), "aws:TagKeys": [DEPLOYMENT_TAG]},
+        ),
+    ),
+    identity(
+        "cognito-hand-deployment-pool-to-neighbour-by-update",
+        EXPLICIT_DENY,
+        lambda d: Request(
+            "cognito-idp:UpdateUserPool",
+            pool(d),
+            {**tagged(d.deployment_name), **tags_in_request(f"{d.deployment_name}-x")},
+        ),
+    ),
+    identity(
+        "cognito-tag-untagged-pool-with-another-key",
+        EXPLICIT_DENY,
+        lambda d: Request(
+            "cognito-idp:TagResource",
+            pool(d),
+            {"aws:RequestTag/owner": "platform", "aws:TagKeys": ["owner"]},
         ),
     ),
     identity(
