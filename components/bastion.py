@@ -40,6 +40,7 @@ from components.bucket import Bucket
 from components.ecr_repositories import EcrRepositories
 from components.iam_role import IamRole, IamRoleArgs
 from components.kms_key import KmsKey
+from components.replacement import data, delete_first
 from naming import BASTION_POLICIES, Names, Role
 from policies import bastion as bastion_policies
 from policies.documents import Document
@@ -197,7 +198,8 @@ class Bastion(pulumi.ComponentResource):
             tags=self._tags,
             # Locks guard state held elsewhere; a destroy must not pull them from under a running
             # operation, so the table stays (like the deployment's data).
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            # data, protected from a replacement that would collide with the kept table
+            opts=data(self, retain=True),
         )
         self.lock_table_name = self.lock_table.name
         self.lock_table_arn = self.lock_table.arn
@@ -276,7 +278,7 @@ class Bastion(pulumi.ComponentResource):
             name=names.bastion_instance_profile,
             role=self.iam.role_name,
             tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=delete_first(self),
         )
         self.instance_profile_name = self.instance_profile.name
         self.instance_profile_arn = self.instance_profile.arn
@@ -293,7 +295,9 @@ class Bastion(pulumi.ComponentResource):
             ).vpc_id
         self.security_group = aws.ec2.SecurityGroup(
             f"{self._name}-security-group",
-            name=args.names.bastion_security_group,
+            # A name that changes with a replacement (`<prefix>-bastion-<suffix>`): the instance
+            # moves to the new group before the old one can be deleted.
+            name_prefix=f"{args.names.bastion_security_group}-",
             description="Poolside bastion: no ingress (SSM Session Manager only), HTTPS egress",
             vpc_id=vpc_id,
             ingress=[],
@@ -382,7 +386,7 @@ class Bastion(pulumi.ComponentResource):
             principal_arn=self.iam.arn,
             type="STANDARD",
             tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=delete_first(self),
         )
         self.access_policy_association = aws.eks.AccessPolicyAssociation(
             f"{self._name}-cluster-admin",
@@ -390,5 +394,5 @@ class Bastion(pulumi.ComponentResource):
             principal_arn=self.access_entry.principal_arn,
             policy_arn=cluster_access_policy_arn(args.env, EKS_CLUSTER_ADMIN_POLICY),
             access_scope={"type": "cluster"},
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=delete_first(self),
         )

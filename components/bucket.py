@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.kms_key import KEY_DECRYPT_ACTIONS, KEY_ENCRYPT_DECRYPT_ACTIONS
+from components.replacement import data
 from policies.documents import Statement, document, render, statement
 
 BUCKET_LIST_ACTIONS = ("s3:ListBucket",)
@@ -61,7 +62,7 @@ class Bucket(pulumi.ComponentResource):
             bucket=args.bucket_name,
             force_destroy=False,
             tags=args.tags,
-            opts=child,
+            opts=data(self, retain=args.retain_on_delete),
         )
         bucket_id = self.bucket.id
         self.ownership = aws.s3.BucketOwnershipControls(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.replacement import delete_first
 from naming import parameter_path
 
 # Letters, digits and `_.-`, in `/`-separated levels (SSM allows more; these stay readable in
@@ -50,7 +51,6 @@ class DeploymentParameters(pulumi.ComponentResource):
                 "'/'-separated levels"
             )
         super().__init__("poolside:aws:DeploymentParameters", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         # The path ends in `/`: `aws ssm get-parameters-by-path --path <path>` takes it as is.
         self.path = f"{parameter_path(args.deployment_name)}/"
 
@@ -66,7 +66,7 @@ class DeploymentParameters(pulumi.ComponentResource):
                 # (`value` is always marked secret).
                 insecure_value=value,
                 tags=args.tags,
-                opts=child,
+                opts=delete_first(self),
             )
 
         self.names = {key: p.name for key, p in self.parameters.items()}

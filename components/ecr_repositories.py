@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from aws_environment import AwsEnvironment
+from components.replacement import data
 from policies.documents import Statement, statement
 
 # Registry-level actions: IAM grants them on `*` only (they name no repository).
@@ -94,7 +95,7 @@ class EcrRepositories(pulumi.ComponentResource):
                 encryption_configurations=[{"encryption_type": "KMS", "kms_key": args.kms_key_arn}],
                 force_delete=False,
                 tags=args.tags,
-                opts=child,
+                opts=data(self, retain=args.retain_on_delete),
             )
             aws.ecr.LifecyclePolicy(
                 f"{logical}-lifecycle",

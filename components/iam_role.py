@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.replacement import delete_first
 from policies.documents import Document, render
 
 MAX_MANAGED_POLICIES_PER_ROLE = 10  # IAM's default quota of managed policies attached to a role
@@ -58,7 +59,6 @@ class IamRole(pulumi.ComponentResource):
                 f"{MAX_MANAGED_POLICIES_PER_ROLE} per role"
             )
         super().__init__("poolside:aws:IamRole", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
 
         self.role = aws.iam.Role(
             f"{name}-role",
@@ -68,8 +68,11 @@ class IamRole(pulumi.ComponentResource):
             assume_role_policy=render(args.trust_policy),
             max_session_duration=args.max_session_duration,
             permissions_boundary=args.permissions_boundary,
+            # A replacement deletes the old role first (its name is fixed), detaching its
+            # policies so that IAM lets it go.
+            force_detach_policies=True,
             tags=dict(args.tags),
-            opts=child,
+            opts=delete_first(self),
         )
         self.policies: dict[str, aws.iam.Policy] = {}
         for purpose, document in args.policies.items():
@@ -80,16 +83,20 @@ class IamRole(pulumi.ComponentResource):
                 description=f"{args.role_name}: {purpose}",
                 policy=render(document),
                 tags=dict(args.tags),
-                opts=child,
+                opts=delete_first(self),
             )
             aws.iam.RolePolicyAttachment(
-                f"{name}-{purpose}", role=self.role.name, policy_arn=policy.arn, opts=child
+                f"{name}-{purpose}",
+                role=self.role.name,
+                policy_arn=policy.arn,
+                # detach, then attach: the other order would detach the policy it just attached
+                opts=delete_first(self),
             )
             self.policies[purpose] = policy
         for index, arn in enumerate(args.managed_policy_arns):
             label = arn.rsplit("/", 1)[1] if isinstance(arn, str) else f"managed-{index}"
             aws.iam.RolePolicyAttachment(
-                f"{name}-{label}", role=self.role.name, policy_arn=arn, opts=child
+                f"{name}-{label}", role=self.role.name, policy_arn=arn, opts=delete_first(self)
             )
 
         self.arn = self.role.arn

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from aws_environment import AwsEnvironment
+from components.replacement import data, delete_first
 from policies.documents import POLICY_VERSION, Statement, statement
 
 # Envelope encryption as S3 (SSE-KMS) and the application use it: Decrypt to read,
@@ -67,7 +68,6 @@ class KmsKey(pulumi.ComponentResource):
         self, name: str, args: KmsKeyArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("poolside:aws:KmsKey", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain_on_delete)
 
         self.key = aws.kms.Key(
             f"{name}-key",
@@ -78,10 +78,16 @@ class KmsKey(pulumi.ComponentResource):
             deletion_window_in_days=args.deletion_window_in_days,
             policy=key_policy(args.env),
             tags=args.tags,
-            opts=child,
+            opts=data(self, retain=args.retain_on_delete),
         )
         self.alias = aws.kms.Alias(
-            f"{name}-alias", name=args.alias, target_key_id=self.key.key_id, opts=child
+            f"{name}-alias",
+            name=args.alias,
+            target_key_id=self.key.key_id,
+            opts=pulumi.ResourceOptions.merge(
+                delete_first(self),
+                pulumi.ResourceOptions(retain_on_delete=args.retain_on_delete),
+            ),
         )
 
         self.arn = self.key.arn

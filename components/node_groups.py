@@ -29,6 +29,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 
 from aws_environment import is_arm64_instance_type
+from components.replacement import delete_first
 
 # Amazon Linux 2023 EKS AMIs (standard, ARM and NVIDIA) boot from this device.
 ROOT_DEVICE_NAME = "/dev/xvda"
@@ -119,7 +120,8 @@ class NodeGroups(pulumi.ComponentResource):
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.vpc_cni_role_component]),
+            # one add-on of a name per cluster: a replacement deletes the old one first
+            opts=delete_first(self, depends_on=[args.vpc_cni_role_component]),
         )
         self.launch_templates = {}
         self.node_groups = {}
@@ -134,8 +136,9 @@ class NodeGroups(pulumi.ComponentResource):
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",
             tags=tags,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=list(self.node_groups.values()), aliases=moved
+            opts=pulumi.ResourceOptions.merge(
+                delete_first(self, depends_on=list(self.node_groups.values())),
+                pulumi.ResourceOptions(aliases=moved),
             ),
         )
         self.register_outputs(

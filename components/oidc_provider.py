@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.replacement import delete_first
 from policies.trust import STS_AUDIENCE
 
 
@@ -51,7 +52,8 @@ class OidcProvider(pulumi.ComponentResource):
                 url=self.issuer_url,
                 client_id_lists=[STS_AUDIENCE],
                 tags=args.tags,
-                opts=pulumi.ResourceOptions(parent=self),
+                # one provider per issuer URL: a replacement deletes the old one first
+                opts=delete_first(self),
             )
             self.arn = self.provider.arn
         self.register_outputs({"arn": self.arn, "issuerUrl": self.issuer_url})

@@ -31,7 +31,10 @@ class ServiceAccounts(pulumi.ComponentResource):
         self.provider = k8s.Provider(
             f"{name}-provider", kubeconfig=args.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
         )
-        in_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        # Named objects: a replacement deletes the old one first (`components/replacement.py`).
+        in_cluster = pulumi.ResourceOptions(
+            parent=self, provider=self.provider, delete_before_replace=True
+        )
         namespaces = {
             namespace: k8s.core.v1.Namespace(
                 f"{name}-{namespace}", metadata={"name": namespace}, opts=in_cluster

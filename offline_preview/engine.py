@@ -45,6 +45,11 @@ class RecordedResource:
     retain_on_delete: bool
     provider: str
     id: str = ""
+    delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
+    aliases: list[dict[str, Any]] = field(default_factory=list)
+    """Each alias as the engine receives it: `{"spec": {"parentUrn": ...}}` and the like."""
 
 
 @dataclass
@@ -147,6 +152,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 provider=request.provider,
                 id="" if is_stack else response.id,
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                ignore_changes=sorted(request.ignoreChanges),
+                replace_on_changes=sorted(request.replaceOnChanges),
+                aliases=[json_format.MessageToDict(alias) for alias in request.aliases],
             )
         )
         return response

@@ -70,6 +70,10 @@ def to_preview_json(recording: Recording) -> dict[str, Any]:
                 },
                 "protect": r.protect,
                 "retainOnDelete": r.retain_on_delete,
+                "deleteBeforeReplace": r.delete_before_replace,
+                "ignoreChanges": r.ignore_changes,
+                "replaceOnChanges": r.replace_on_changes,
+                "aliases": sorted(r.aliases, key=lambda a: json.dumps(a, sort_keys=True)),
             },
         }
         for r in _plan_order(recording.resources)

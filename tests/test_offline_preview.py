@@ -47,6 +47,11 @@ def test_json_is_shaped_like_pulumi_preview_json(dev_json: dict[str, Any]) -> No
             "propertyDependencies",
             "protect",
             "retainOnDelete",
+            # the resource options that decide a day-2 replacement, and renames
+            "deleteBeforeReplace",
+            "ignoreChanges",
+            "replaceOnChanges",
+            "aliases",
         }
         assert step["newState"]["urn"] == step["urn"]
         assert step["urn"].startswith("urn:pulumi:dev::poolside::")
