@@ -38,7 +38,7 @@ typecheck: $(VENV)/.dev-installed
 unit: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest
 
-## make docs: regenerate the README's config reference from stack_config.py
+## make docs: regenerate the README's config reference from stack_config/
 docs: $(VENV)/.runtime-installed
 	$(BIN)/python -m stack_config --write-readme README.md
 

@@ -9,7 +9,7 @@ customer-managed policies, or to the test copies of AWS-managed ones
 the recording, never rebuilt with the program's helpers.
 
 The program runs six times: in each partition, with the default names and with the longest the
-config allows (a `stack_config.MAX_PREFIX_LENGTH`-character `deploymentPrefix`, a 32-character
+config allows (a `naming.MAX_PREFIX_LENGTH`-character `deploymentPrefix`, a 32-character
 `deploymentName`), each with an inference profile and a model configured where Bedrock exists.
 Each run is made once and shared by the module (`deployments`).
 """

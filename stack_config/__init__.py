@@ -1,0 +1,101 @@
+"""The typed stack configuration, parsed once from the `poolside` config namespace.
+
+One `Pulumi.<customer>.yaml` per deployment holds these keys. Every problem in it is reported at
+once, one line per problem naming the full key (`poolside:kms.deletionWindowInDays: ...`), before a
+single resource is registered. The field descriptions of the section models are the single source
+of the config reference in the README (`python -m stack_config --markdown` prints it; a test keeps
+them equal).
+
+What lives where (each module imports only those above it; `rules` names the section models for
+their types only):
+
+- `errors`: `CrossFieldError` (a model's problems on its named keys), `StackConfigError` (the
+  one-line-per-problem error of an invalid config) and `Problem`.
+- `values`: the value rules, their regexes and the `Annotated` field types built on them.
+- `rules`: the rules across sections (`cross_section_problems`) and `bastion_subnet_id`.
+- `sections`: one model per config section, and `StackConfig`, the whole.
+- `parsing`: `parse_stack_config`, `load_stack_config`, the error formatting (`format_errors`,
+  `key_path`) and the cross-section rules beside other sections' errors.
+- `environment`: `check_against_environment`, the rules that need the partition, region, account
+  and existing cluster, and which regions an inference profile serves.
+- `reference`: the markdown config reference and the README writer (`python -m stack_config`).
+"""
+
+from stack_config.environment import (
+    PROFILE_SOURCE_REGIONS,
+    check_against_environment,
+    profile_geographies_of,
+    profile_serves_region,
+)
+from stack_config.errors import CrossFieldError, Problem, StackConfigError
+from stack_config.parsing import (
+    NAMESPACE,
+    format_errors,
+    key_path,
+    load_stack_config,
+    namespace_config,
+    parse_stack_config,
+)
+from stack_config.reference import (
+    README_MARKERS,
+    reference_markdown,
+    reference_rows,
+    write_reference,
+)
+from stack_config.rules import bastion_subnet_id, cross_section_problems
+from stack_config.sections import (
+    CREATED_CLUSTER_FIELDS,
+    DEFAULT_LOG_TYPES,
+    BastionConfig,
+    BedrockConfig,
+    BucketConfig,
+    ClusterConfig,
+    EcrConfig,
+    InferenceProfileConfig,
+    KmsConfig,
+    LoadBalancerControllerConfig,
+    LogType,
+    NodeGroupConfig,
+    PodRoleConfig,
+    Section,
+    StackConfig,
+    TaintConfig,
+)
+
+__all__ = [
+    "CREATED_CLUSTER_FIELDS",
+    "DEFAULT_LOG_TYPES",
+    "NAMESPACE",
+    "PROFILE_SOURCE_REGIONS",
+    "README_MARKERS",
+    "BastionConfig",
+    "BedrockConfig",
+    "BucketConfig",
+    "ClusterConfig",
+    "CrossFieldError",
+    "EcrConfig",
+    "InferenceProfileConfig",
+    "KmsConfig",
+    "LoadBalancerControllerConfig",
+    "LogType",
+    "NodeGroupConfig",
+    "PodRoleConfig",
+    "Problem",
+    "Section",
+    "StackConfig",
+    "StackConfigError",
+    "TaintConfig",
+    "bastion_subnet_id",
+    "check_against_environment",
+    "cross_section_problems",
+    "format_errors",
+    "key_path",
+    "load_stack_config",
+    "namespace_config",
+    "parse_stack_config",
+    "profile_geographies_of",
+    "profile_serves_region",
+    "reference_markdown",
+    "reference_rows",
+    "write_reference",
+]

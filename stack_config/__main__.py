@@ -1,0 +1,9 @@
+"""`python -m stack_config --markdown | --write-readme README.md`: the config reference."""
+
+from __future__ import annotations
+
+import sys
+
+from stack_config.reference import main
+
+main(sys.argv[1:])
