@@ -64,6 +64,17 @@ class Bucket(pulumi.ComponentResource):
             tags=args.tags,
             opts=data(self, retain=args.retain_on_delete),
         )
+        self._access(name, child)
+        self._encryption_and_versioning(name, args, child)
+        self._policy_and_lifecycle(name, args, child)
+
+        self.arn = self.bucket.arn
+        self.bucket_name = self.bucket.bucket
+        self.kms_key_arn = pulumi.Output.from_input(args.kms_key_arn)
+        self.register_outputs({"arn": self.arn, "bucketName": self.bucket_name})
+
+    def _access(self, name: str, child: pulumi.ResourceOptions) -> None:
+        """The bucket owner owns every object (no ACLs), and nothing is ever public."""
         bucket_id = self.bucket.id
         self.ownership = aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
@@ -80,6 +91,12 @@ class Bucket(pulumi.ComponentResource):
             restrict_public_buckets=True,
             opts=child,
         )
+
+    def _encryption_and_versioning(
+        self, name: str, args: BucketArgs, child: pulumi.ResourceOptions
+    ) -> None:
+        """SSE-KMS with the deployment's key and an S3 bucket key; versioning on."""
+        bucket_id = self.bucket.id
         self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             bucket=bucket_id,
@@ -101,6 +118,12 @@ class Bucket(pulumi.ComponentResource):
             versioning_configuration={"status": "Enabled"},
             opts=child,
         )
+
+    def _policy_and_lifecycle(
+        self, name: str, args: BucketArgs, child: pulumi.ResourceOptions
+    ) -> None:
+        """TLS-only access; noncurrent versions and stale multipart uploads expire."""
+        bucket_id = self.bucket.id
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket_id,
@@ -128,11 +151,6 @@ class Bucket(pulumi.ComponentResource):
                 child, pulumi.ResourceOptions(depends_on=[self.versioning])
             ),
         )
-
-        self.arn = self.bucket.arn
-        self.bucket_name = self.bucket.bucket
-        self.kms_key_arn = pulumi.Output.from_input(args.kms_key_arn)
-        self.register_outputs({"arn": self.arn, "bucketName": self.bucket_name})
 
     @property
     def objects_arn(self) -> pulumi.Output[str]:
