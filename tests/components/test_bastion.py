@@ -24,7 +24,7 @@ from components.deployment_parameters import DeploymentParameters, DeploymentPar
 from components.ecr_repositories import EcrRepositories, EcrRepositoriesArgs
 from naming import Names
 from offline_preview.engine import RecordedResource, Recording
-from tests.harness import (
+from tests.support.harness import (
     ACCOUNT_ID,
     CLUSTER,
     PARTITIONS,
@@ -34,8 +34,8 @@ from tests.harness import (
     policy,
     run_stack,
 )
-from tests.iam_allowlist import STAR_ALLOWLIST
-from tests.iam_lint import actions_requiring_star, lint_policy
+from tests.support.iam_allowlist import STAR_ALLOWLIST
+from tests.support.iam_lint import actions_requiring_star, lint_policy
 
 PREFIX = "poolside-acme"
 TAGS = {"owner": "platform", "poolside:deployment": "acme"}

@@ -1,4 +1,4 @@
-"""Tests for the offline IAM lint in tests/iam_lint.py."""
+"""Tests for the offline IAM lint in tests/support/iam_lint.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.iam_lint import (
+from tests.support.iam_lint import (
     actions_requiring_star,
     arn_matches_format,
     lint_policy,

@@ -32,7 +32,7 @@ from stack_config import (
     profile_geographies_of,
     profile_serves_region,
 )
-from tests.harness import ACCOUNT_ID, CLUSTER, REGIONS
+from tests.support.harness import ACCOUNT_ID, CLUSTER, REGIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 

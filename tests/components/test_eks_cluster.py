@@ -18,7 +18,15 @@ from offline_preview.engine import Recording, RecordingMonitor
 from offline_preview.mocks import PoolsideMocks
 from policies.trust import irsa_trust, irsa_trust_document
 from stack_config import parse_stack_config
-from tests.harness import ACCOUNT_ID, CLUSTER, PARTITIONS, REGIONS, environment, policy, run_stack
+from tests.support.harness import (
+    ACCOUNT_ID,
+    CLUSTER,
+    PARTITIONS,
+    REGIONS,
+    environment,
+    policy,
+    run_stack,
+)
 
 EXISTING_VPC_ID = "vpc-0fedcba9876543210"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000"

@@ -31,7 +31,7 @@ this test can and cannot prove:
 * Resource-based policies (bucket policies, KMS key policies) are not evaluated, and moto checks
   no `kms:` permission for S3 requests on SSE-KMS objects (the buckets here use no KMS at all):
   the KMS Access Policy, and that the pod needs it to read or write the encrypted objects, is
-  proven by the request evaluator (`tests/iam_eval.py`) elsewhere, not here.
+  proven by the request evaluator (`tests/support/iam_eval.py`) elsewhere, not here.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core import enable_iam_authentication
 
-from tests.harness import ACCOUNT_ID, REGIONS, run_stack
+from tests.support.harness import ACCOUNT_ID, REGIONS, run_stack
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

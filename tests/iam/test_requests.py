@@ -1,11 +1,11 @@
 """Request-level least privilege: what each role the program creates may and may not do.
 
 Every case is one request (action, resource, the context keys IAM would send, and for a trust
-policy the calling principal) with the decision IAM must reach, judged by `tests.iam_eval`
+policy the calling principal) with the decision IAM must reach, judged by `tests.support.iam_eval`
 against the role's ACTUAL documents: those of a whole-program run under the mock engine. A role's
 identity policies are found by following its recorded `RolePolicyAttachment`s to the recorded
 customer-managed policies, or to the test copies of AWS-managed ones
-(`tests.requests_support.AWS_MANAGED_COPIES`); ARNs of the deployment's resources are read from
+(`tests.support.iam_requests.AWS_MANAGED_COPIES`); ARNs of the deployment's resources are read from
 the recording, never rebuilt with the program's helpers.
 
 The program runs six times: in each partition, with the default names and with the longest the
@@ -23,9 +23,9 @@ from typing import Any, Final, Literal
 import pytest
 
 from naming import MAX_PREFIX_LENGTH
-from tests.harness import ACCOUNT_ID, REGIONS, run_stack
-from tests.iam_eval import Decision, Request, evaluate, evaluate_trust
-from tests.requests_support import (
+from tests.support.harness import ACCOUNT_ID, REGIONS, run_stack
+from tests.support.iam_eval import Decision, Request, evaluate, evaluate_trust
+from tests.support.iam_requests import (
     ALL_PARTITIONS,
     BedrockFacts,
     Deployment,

@@ -1,10 +1,10 @@
-"""Pins each rule of tests/iam_eval.py to the AWS IAM User Guide section it implements."""
+"""Pins each rule of tests/support/iam_eval.py to the AWS IAM User Guide section it implements."""
 
 from typing import Any
 
 import pytest
 
-from tests.iam_eval import (
+from tests.support.iam_eval import (
     IamEvalError,
     Request,
     UnsupportedCondition,

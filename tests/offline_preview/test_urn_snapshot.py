@@ -14,7 +14,7 @@ import pytest
 
 from offline_preview.__main__ import main
 
-SNAPSHOTS = Path(__file__).parent / "snapshots"
+SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots"
 
 
 @pytest.mark.parametrize("stack", ["dev", "govcloud", "china"])

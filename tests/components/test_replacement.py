@@ -19,7 +19,7 @@ from components.replacement import (
     UNNAMED,
 )
 from offline_preview.engine import RecordedResource, Recording
-from tests.harness import CLUSTER, PARTITIONS, run_stack
+from tests.support.harness import CLUSTER, PARTITIONS, run_stack
 
 EXISTING = {
     "existingClusterName": "customer-eks",

@@ -16,7 +16,7 @@ from policies.aws_load_balancer_controller import (
 PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
 
 UPSTREAM_DIR = (
-    Path(__file__).resolve().parents[2]
+    Path(__file__).resolve().parents[3]
     / "shared/reference"
     / f"aws-load-balancer-controller-{LOAD_BALANCER_CONTROLLER_POLICY_VERSION}"
 )

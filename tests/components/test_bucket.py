@@ -12,7 +12,7 @@ from components.bucket import Bucket, BucketArgs
 from components.ecr_repositories import EcrRepositories, EcrRepositoriesArgs
 from components.kms_key import KmsKey, KmsKeyArgs
 from policies.documents import document, render
-from tests.harness import ACCOUNT_ID, PARTITIONS, REGIONS, environment, policy, run_stack
+from tests.support.harness import ACCOUNT_ID, PARTITIONS, REGIONS, environment, policy, run_stack
 
 TAGS = {"owner": "platform", "poolside:deployment": "acme"}
 KEY_ARN = {

@@ -10,9 +10,9 @@ import pytest
 
 from naming import Role
 from offline_preview.engine import Recording
-from tests.harness import ACCOUNT_ID, PARTITIONS, REGIONS, run_stack
-from tests.iam_allowlist import STAR_ALLOWLIST
-from tests.iam_lint import actions_requiring_star, lint_policy
+from tests.support.harness import ACCOUNT_ID, PARTITIONS, REGIONS, run_stack
+from tests.support.iam_allowlist import STAR_ALLOWLIST
+from tests.support.iam_lint import actions_requiring_star, lint_policy
 
 # The profile of each partition's stack region (Bedrock is not offered in China).
 PROFILE_ID = {
@@ -43,7 +43,7 @@ def full_stack(partition: str) -> Recording:
 
 
 def _cluster() -> dict[str, Any]:
-    from tests.harness import CLUSTER
+    from tests.support.harness import CLUSTER
 
     return {**CLUSTER, "nodeGroups": [{"name": "system"}]}
 

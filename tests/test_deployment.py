@@ -11,7 +11,7 @@ import pytest
 
 from offline_preview.mocks import PoolsideMocks
 from stack_config import StackConfigError
-from tests.harness import ACCOUNT_ID, CLUSTER, PARTITIONS, REGIONS, environment, run_stack
+from tests.support.harness import ACCOUNT_ID, CLUSTER, PARTITIONS, REGIONS, environment, run_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -287,7 +287,7 @@ def test_invalid_config_leaves_only_the_stack_registered() -> None:
 def test_the_environment_is_looked_up_once() -> None:
     from offline_preview.engine import run_program
     from offline_preview.mocks import PoolsideMocks
-    from tests.harness import CLUSTER, engine_config, environment
+    from tests.support.harness import CLUSTER, engine_config, environment
 
     mocks = PoolsideMocks(environment("aws"))
     config = engine_config({"deploymentName": "acme", "cluster": CLUSTER}, "us-east-1")

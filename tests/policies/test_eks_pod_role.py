@@ -32,7 +32,7 @@ from policies.eks_pod_role import (
 )
 from policies.trust import bedrock_customization_trust
 from stack_config import BedrockConfig, InferenceProfileConfig
-from tests.harness import (
+from tests.support.harness import (
     ACCOUNT_ID,
     PARTITIONS,
     REGIONS,
@@ -40,8 +40,8 @@ from tests.harness import (
     environment,
     run_stack,
 )
-from tests.iam_allowlist import STAR_ALLOWLIST
-from tests.iam_lint import actions_requiring_star, lint_policy
+from tests.support.iam_allowlist import STAR_ALLOWLIST
+from tests.support.iam_lint import actions_requiring_star, lint_policy
 
 # The project's one allowlist. The pod role needs none of it: MeterUsage and the two Bedrock List
 # actions are on `*` because they have no resource type at all, which the lint knows.

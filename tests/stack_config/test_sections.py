@@ -17,9 +17,9 @@ from stack_config import (
     parse_stack_config,
     reference_markdown,
 )
-from tests.harness import CLUSTER
+from tests.support.harness import CLUSTER
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def with_cluster(raw: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""Support for `tests/test_requests.py`: one whole-program run read back as a deployment's IAM.
+"""Support for `tests/iam/test_requests.py`: one whole-program run read back as a deployment's IAM.
 
-`read_deployment` turns a recording of the program (`tests.harness.run_stack`) into the facts the
+`read_deployment` turns a recording of the program (`tests.support.harness.run_stack`) into the facts the
 request matrix needs: every role with its trust policy and the ARNs attached to it (followed from
 the `RolePolicyAttachment`s, never assumed), the customer-managed policies by ARN, and the ARNs
 and names of the deployment's resources as the recording reports them (bucket, key, repository,
