@@ -53,6 +53,9 @@ pulumi.export("kubeconfig", cluster.cluster.kubeconfig)
 pulumi.export("oidcProviderArn", cluster.oidc.arn)
 pulumi.export("oidcIssuerUrl", cluster.oidc.issuer_url)
 pulumi.export("podRoleArn", roles.pod.role.arn)
+if data.models is not None and roles.inference is not None:
+    pulumi.export("modelsBucketName", deployment.models_bucket_name(data.models))
+    pulumi.export("inferenceRoleArn", roles.inference.role.arn)
 if roles.customization is not None:
     pulumi.export("bedrockCustomizationRoleArn", roles.customization.arn)
 if roles.load_balancer_controller is not None:

@@ -14,7 +14,7 @@ import pulumi
 
 from aws_environment import AwsEnvironment
 from components.bastion import Bastion, BastionArgs
-from components.bucket import Bucket, BucketArgs
+from components.bucket import Bucket, BucketArgs, ExistingBucket
 from components.deployment_parameters import DeploymentParameters, DeploymentParametersArgs
 from components.ecr_repositories import EcrRepositories, EcrRepositoriesArgs
 from components.eks_cluster import (
@@ -34,6 +34,7 @@ from policies import eks_pod_role
 from policies.aws_load_balancer_controller import load_balancer_controller_policy
 from policies.bedrock_customization_role import bedrock_customization_service_policy
 from policies.documents import Document
+from policies.inference_role import inference_models_read_policy
 from policies.trust import bedrock_customization_trust, irsa_trust
 from stack_config import ClusterConfig, StackConfig
 
@@ -51,6 +52,8 @@ class Data:
     key: KmsKey
     bucket: Bucket
     repositories: EcrRepositories
+    models: Bucket | ExistingBucket | None = None
+    """The model checkpoints bucket the inference role reads (`inference.enabled`)."""
 
 
 @dataclass(frozen=True)
@@ -74,16 +77,21 @@ class WorkloadRoles:
     load_balancer_controller: ServiceAccountRole | None
     vpc_cni: ServiceAccountRole | None
     """The VPC CNI's role, for a cluster this stack creates (its add-on is the program's)."""
+    inference: ServiceAccountRole | None = None
+    """The inference pods' role on the models bucket (`inference.enabled`)."""
 
     @property
     def annotated(self) -> list[ServiceAccountRole]:
-        """The roles of the Poolside and controller service accounts (the CNI's is EKS's own)."""
-        return [r for r in (self.pod, self.load_balancer_controller) if r is not None]
+        """The roles of the Poolside, inference and controller service accounts (the CNI's is
+        EKS's own)."""
+        return [r for r in (self.pod, self.inference, self.load_balancer_controller) if r]
 
     @property
     def all_roles(self) -> list[IamRole]:
         irsa = [r.role for r in (self.pod, self.load_balancer_controller, self.vpc_cni) if r]
-        return [*irsa[:1], *([self.customization] if self.customization else []), *irsa[1:]]
+        customization = [self.customization] if self.customization else []
+        inference = [self.inference.role] if self.inference else []
+        return [*irsa[:1], *customization, *irsa[1:], *inference]
 
     @property
     def role_arn_by_service_account(self) -> dict[str, pulumi.Output[str]]:
@@ -131,7 +139,41 @@ def build_data(config: StackConfig, env: AwsEnvironment) -> Data:
             retain_on_delete=config.ecr.retain_on_delete,
         ),
     )
-    return Data(key=key, bucket=bucket, repositories=repositories)
+    return Data(
+        key=key,
+        bucket=bucket,
+        repositories=repositories,
+        models=build_models_bucket(config, env, key),
+    )
+
+
+def build_models_bucket(
+    config: StackConfig, env: AwsEnvironment, key: KmsKey
+) -> Bucket | ExistingBucket | None:
+    """The model checkpoints bucket: the customer's, when named, else the deployment's own
+    (the data bucket's settings: SSE-KMS with the deployment key, versioning, no public access,
+    TLS only, owner-enforced, retained and protected)."""
+    inference = config.inference
+    if not inference.enabled:
+        return None
+    if inference.existing_bucket_name is not None:
+        return ExistingBucket(
+            env.partition, inference.existing_bucket_name, inference.existing_bucket_kms_key_arn
+        )
+    return Bucket(
+        "models",
+        BucketArgs(
+            bucket_name=config.names.models_bucket(env.account_id),
+            kms_key_arn=key.arn,
+            noncurrent_version_expiration_days=config.bucket.noncurrent_version_expiration_days,
+            tags=config.resource_tags,
+            retain_on_delete=inference.retain_on_delete,
+        ),
+    )
+
+
+def models_bucket_name(models: Bucket | ExistingBucket) -> pulumi.Input[str]:
+    return models.bucket_name if isinstance(models, Bucket) else models.name
 
 
 def build_cluster(
@@ -251,9 +293,7 @@ def build_workload_roles(
         "pod",
         config,
         oidc,
-        service_accounts=[
-            f"{config.pod_role.namespace}:{sa}" for sa in config.pod_role.service_accounts
-        ],
+        service_accounts=config.pod_role.subjects,
         role=Role.POD,
         description="Poolside application pods (IRSA)",
         policies=pod_policies(config, env, data, customization),
@@ -284,7 +324,29 @@ def build_workload_roles(
             managed_policy_arns=[env.aws_managed_policy_arn(VPC_CNI_POLICY)],
         )
     return WorkloadRoles(
-        pod=pod, customization=customization, load_balancer_controller=controller, vpc_cni=vpc_cni
+        pod=pod,
+        customization=customization,
+        load_balancer_controller=controller,
+        vpc_cni=vpc_cni,
+        inference=inference_role(config, data, oidc),
+    )
+
+
+def inference_role(
+    config: StackConfig, data: Data, oidc: OidcProvider
+) -> ServiceAccountRole | None:
+    """The inference pods' role: read the model checkpoints, nothing else."""
+    if data.models is None:
+        return None
+    inference = config.inference
+    return irsa_role(
+        "inference",
+        config,
+        oidc,
+        service_accounts=[f"{inference.namespace}:{inference.service_account}"],
+        role=Role.INFERENCE,
+        description="Poolside inference pods: read the model checkpoints (IRSA)",
+        policies={Policy.INFERENCE_MODELS_READ: inference_models_read_policy(data.models)},
     )
 
 
@@ -359,13 +421,14 @@ def build_service_accounts(config: StackConfig, cluster: EksCluster, roles: Work
     """The annotated ServiceAccounts, when `cluster.createServiceAccounts` asks for them."""
     if not config.cluster.create_service_accounts:
         return
-    namespace = config.pod_role.namespace
+    accounts = roles.role_arn_by_service_account
+    namespaces = sorted({account.partition(":")[0] for account in accounts})
     ServiceAccounts(
         "service-accounts",
         ServiceAccountsArgs(
             kubeconfig=cluster.kubeconfig,
-            roles=roles.role_arn_by_service_account,
-            create_namespaces=[] if namespace in KUBERNETES_NAMESPACES else [namespace],
+            roles=accounts,
+            create_namespaces=[ns for ns in namespaces if ns not in KUBERNETES_NAMESPACES],
         ),
     )
 
@@ -391,6 +454,9 @@ def build_parameters(
         values["customization-role-arn"] = roles.customization.arn
     if roles.load_balancer_controller is not None:
         values["load-balancer-controller-role-arn"] = roles.load_balancer_controller.role.arn
+    if data.models is not None and roles.inference is not None:
+        values["models-bucket-name"] = models_bucket_name(data.models)
+        values["inference-role-arn"] = roles.inference.role.arn
     return DeploymentParameters(
         "parameters",
         DeploymentParametersArgs(

@@ -64,11 +64,7 @@ def quota_problems(
         "iam", f"oidc-provider/{issuer}"
     )
     pod = config.pod_role
-    trust = _json(
-        irsa_trust_document(
-            provider_arn, issuer, [f"{pod.namespace}:{sa}" for sa in pod.service_accounts]
-        )
-    )
+    trust = _json(irsa_trust_document(provider_arn, issuer, pod.subjects))
     if (size := iam_size(trust)) > TRUST_POLICY_MAX:
         what = f"the trust policy of {names.role(Role.POD)}"
         problems.append(

@@ -31,6 +31,7 @@ class Role(StrEnum):
     CLUSTER = "eks-cluster-role"
     NODE = "eks-node-role"
     POD = "eks-pod-role"
+    INFERENCE = "eks-inference-role"
     VPC_CNI = "eks-vpc-cni-role"
     BEDROCK_CUSTOMIZATION = "bedrock-customization-role"
     LOAD_BALANCER_CONTROLLER = "aws-load-balancer-controller"
@@ -51,6 +52,7 @@ class Policy(StrEnum):
     POD_BEDROCK_CUSTOMIZATION_JOB = "pod-bedrock-customization-job"
     BEDROCK_CUSTOMIZATION_DATA_ACCESS = "bedrock-customization-data-access"
     LOAD_BALANCER_CONTROLLER = "aws-load-balancer-controller"
+    INFERENCE_MODELS_READ = "inference-models-read"
 
 
 # The bastion's policies (`<deploymentPrefix>-bastion-<purpose>`): the spec's six Bastion Host
@@ -140,6 +142,11 @@ class Names:
     def bucket(self, account_id: str) -> str:
         """The default bucket name: globally unique, stable, one per account like the roles."""
         return f"{self.prefix}-{account_id}"
+
+    def models_bucket(self, account_id: str) -> str:
+        """The model checkpoints bucket (Poolside's reference architecture: `<name>-models`),
+        made globally unique like the data bucket: at most 55 characters of S3's 63."""
+        return f"{self.prefix}-models-{account_id}"
 
     @property
     def ecr_namespace(self) -> str:

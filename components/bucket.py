@@ -39,6 +39,45 @@ def tls_only_bucket_policy(bucket_arn: pulumi.Input[str]) -> pulumi.Output[str]:
     return render(document([deny]))
 
 
+def read_statements(
+    sid_prefix: str,
+    bucket_arn: pulumi.Input[str],
+    key_arn: pulumi.Input[str] | None,
+    key_sid: str | None,
+) -> list[Statement]:
+    """List a bucket and get its objects; `kms:Decrypt` on `key_arn` unless either is None."""
+    objects = pulumi.Output.concat(bucket_arn, "/*")
+    statements = [
+        statement(f"{sid_prefix}List", BUCKET_LIST_ACTIONS, [bucket_arn]),
+        statement(f"{sid_prefix}ReadObjects", OBJECT_READ_ACTIONS, [objects]),
+    ]
+    if key_sid is not None and key_arn is not None:
+        statements.append(statement(key_sid, KEY_DECRYPT_ACTIONS, [key_arn]))
+    return statements
+
+
+@dataclass(frozen=True)
+class ExistingBucket:
+    """A bucket this program does not manage (a customer's, named in config): grants by name.
+
+    `kms_key_arn`: the key its objects are encrypted with, if SSE-KMS; None for SSE-S3, whose
+    objects need no key grant."""
+
+    partition: str
+    name: str
+    kms_key_arn: str | None = None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:{self.partition}:s3:::{self.name}"
+
+    def grant_read(
+        self, sid_prefix: str = "Bucket", *, key_sid: str | None = "DecryptWithBucketKey"
+    ) -> list[Statement]:
+        """List the bucket and get its objects; `kms:Decrypt` on its key, if it has one."""
+        return read_statements(sid_prefix, self.arn, self.kms_key_arn, key_sid)
+
+
 class Bucket(pulumi.ComponentResource):
     """The bucket plus its encryption, versioning, public-access, ownership, policy and lifecycle.
 
@@ -162,13 +201,7 @@ class Bucket(pulumi.ComponentResource):
     ) -> list[Statement]:
         """List the bucket and get its objects, and nothing else; and `kms:Decrypt` on the
         bucket's key, which every object is encrypted with (`key_sid=None` leaves it out)."""
-        statements = [
-            statement(f"{sid_prefix}List", BUCKET_LIST_ACTIONS, [self.arn]),
-            statement(f"{sid_prefix}ReadObjects", OBJECT_READ_ACTIONS, [self.objects_arn]),
-        ]
-        if key_sid is not None:
-            statements.append(statement(key_sid, KEY_DECRYPT_ACTIONS, [self.kms_key_arn]))
-        return statements
+        return read_statements(sid_prefix, self.arn, self.kms_key_arn, key_sid)
 
     def grant_read_write(
         self, sid_prefix: str = "Bucket", *, key_sid: str | None = "UseDeploymentKey"

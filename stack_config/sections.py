@@ -26,6 +26,7 @@ from stack_config.values import (
     EcrRepositoryName,
     InstanceType,
     KmsAlias,
+    KmsKeyArn,
     KubernetesName,
     LabelKey,
     Labels,
@@ -33,6 +34,7 @@ from stack_config.values import (
     OidcProviderArn,
     Prefix,
     ServiceAccountName,
+    ServiceAccountRef,
     SubnetId,
     TableName,
     Tags,
@@ -287,13 +289,68 @@ class ClusterConfig(Section):
 
 class PodRoleConfig(Section):
     namespace: KubernetesName = Field(
-        "poolside", description="Namespace of the Poolside service accounts."
+        "poolside", description="Namespace of the Poolside service accounts given by name alone."
     )
-    service_accounts: Annotated[list[ServiceAccountName], AfterValidator(unique)] = Field(
-        default_factory=lambda: ["poolside"],
+    service_accounts: Annotated[list[ServiceAccountRef], AfterValidator(unique)] = Field(
+        default_factory=lambda: ["core-api-sa"],
         min_length=1,
-        description="Service accounts that assume the pod role (`*` makes a pattern).",
+        description=(
+            "Service accounts that assume the pod role: `name` (in `namespace`) or "
+            "`namespace:name`; `*` in a name makes a pattern. Default: the core API's."
+        ),
     )
+
+    @property
+    def subjects(self) -> list[str]:
+        """Each service account as `<namespace>:<name>`."""
+        return [sa if ":" in sa else f"{self.namespace}:{sa}" for sa in self.service_accounts]
+
+
+class InferenceConfig(Section):
+    enabled: bool = Field(
+        True,
+        description=(
+            "Create the inference role (IRSA) and, unless one is named, the models bucket it "
+            "reads model checkpoints from."
+        ),
+    )
+    namespace: KubernetesName = Field(
+        "poolside-models", description="Namespace of the inference pods."
+    )
+    service_account: ServiceAccountName = Field(
+        "inference", description="Service account of the inference pods."
+    )
+    existing_bucket_name: BucketName | None = Field(
+        None,
+        description=(
+            "Read checkpoints from this existing bucket instead of creating "
+            "`<deploymentPrefix>-models-<accountId>`."
+        ),
+    )
+    existing_bucket_kms_key_arn: KmsKeyArn | None = Field(
+        None,
+        description=(
+            "The KMS key the existing bucket's objects are encrypted with (`kms:Decrypt` on "
+            "it). Default: none (SSE-S3)."
+        ),
+    )
+    retain_on_delete: bool = Field(
+        True, description="Keep the created models bucket when the stack is destroyed."
+    )
+
+    @model_validator(mode="after")
+    def _key_needs_a_bucket(self) -> InferenceConfig:
+        if self.existing_bucket_kms_key_arn is not None and self.existing_bucket_name is None:
+            raise CrossFieldError(
+                [
+                    (
+                        "existingBucketKmsKeyArn",
+                        "only applies with poolside:inference.existingBucketName (the created "
+                        "bucket uses the deployment's key)",
+                    )
+                ]
+            )
+        return self
 
 
 class LoadBalancerControllerConfig(Section):
@@ -426,6 +483,10 @@ class StackConfig(Section):
     load_balancer_controller: LoadBalancerControllerConfig = Field(
         default_factory=lambda: LoadBalancerControllerConfig.model_validate({}),
         description="The AWS Load Balancer Controller role (IRSA).",
+    )
+    inference: InferenceConfig = Field(
+        default_factory=lambda: InferenceConfig.model_validate({}),
+        description="The inference role (IRSA) and the model checkpoints bucket it reads.",
     )
     bedrock: BedrockConfig = Field(
         default_factory=lambda: BedrockConfig.model_validate({}),

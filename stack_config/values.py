@@ -135,6 +135,27 @@ ServiceAccountName = Annotated[
         "a Kubernetes service account name (a `*` allows a pattern)",
     ),
 ]
+_SERVICE_ACCOUNT_NAME = re.compile(r"[a-z0-9*]([a-z0-9.*-]{0,251}[a-z0-9*])?")
+_NAMESPACE = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def _service_account_ref(value: str) -> str:
+    namespace, colon, name = value.rpartition(":")
+    if (
+        value.count(":") > 1
+        or not _SERVICE_ACCOUNT_NAME.fullmatch(name)
+        or (colon and not _NAMESPACE.fullmatch(namespace))
+    ):
+        raise ValueError(
+            "must be a service account name (in podRole.namespace) or `<namespace>:<name>`, "
+            "each a lowercase DNS name (a `*` in the name allows a pattern)"
+        )
+    return value
+
+
+# A service account as the charts name them: `core-api-sa` (in the section's namespace) or
+# `poolside:core-api-sa`.
+ServiceAccountRef = Annotated[str, AfterValidator(_service_account_ref)]
 VpcId = Annotated[str, pattern(r"vpc-[0-9a-f]{8,17}", "a VPC id such as vpc-0123456789abcdef0")]
 SubnetId = Annotated[
     str, pattern(r"subnet-[0-9a-f]{8,17}", "a subnet id such as subnet-0123456789abcdef0")
@@ -143,6 +164,13 @@ AmiId = Annotated[str, pattern(r"ami-[0-9a-f]{8,17}", "an AMI id such as ami-012
 Cidr = Annotated[str, AfterValidator(_cidr)]
 ClusterName = Annotated[
     str, pattern(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}", "an EKS cluster name (1-100 characters)")
+]
+KmsKeyArn = Annotated[
+    str,
+    pattern(
+        r"arn:aws(-us-gov|-cn)?:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}",
+        "the ARN of a KMS key (arn:<partition>:kms:<region>:<account>:key/<id>)",
+    ),
 ]
 OidcProviderArn = Annotated[
     str,

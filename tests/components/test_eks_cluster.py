@@ -584,6 +584,7 @@ def test_existing_cluster_gets_no_vpc_cni_role_add_ons_templates_or_node_groups(
     assert [r for r in recording.by_type("poolside:aws:IamRole") if r.name == "vpc-cni"] == []
     assert {r.inputs["name"] for r in recording.by_type("aws:iam/role:Role")} == {
         "poolside-acme-eks-pod-role",
+        "poolside-acme-eks-inference-role",
         "poolside-acme-bedrock-customization-role",
         "poolside-acme-aws-load-balancer-controller",
         "poolside-acme-bastion-role",

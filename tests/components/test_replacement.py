@@ -92,6 +92,7 @@ def test_data_left_to_the_stack_is_neither_retained_nor_protected() -> None:
             "kms": {"retainOnDelete": False},
             "bucket": {"retainOnDelete": False},
             "ecr": {"repositories": ["api"], "retainOnDelete": False},
+            "inference": {"retainOnDelete": False},
         }
     )
     data = [
@@ -99,7 +100,7 @@ def test_data_left_to_the_stack_is_neither_retained_nor_protected() -> None:
         for r in recording.resources
         if r.type in ("aws:kms/key:Key", "aws:s3/bucket:Bucket", "aws:ecr/repository:Repository")
     ]
-    assert len(data) == 3
+    assert len(data) == 4  # key, data bucket, models bucket, repository
     assert all(not r.protect and not r.retain_on_delete for r in data)
     # the lock table is always kept: locks guard state held elsewhere
     [table] = recording.by_type("aws:dynamodb/table:Table")

@@ -146,6 +146,7 @@ ROLE_SUFFIXES = {
     "customization": "-bedrock-customization-role",
     "load-balancer-controller": "-aws-load-balancer-controller",
     "vpc-cni": "-eks-vpc-cni-role",
+    "inference": "-eks-inference-role",
     "node": "-eks-node-role",
     "cluster": "-eks-cluster-role",
     "bastion": "-bastion-role",
@@ -327,6 +328,12 @@ POD: list[Case] = [
         "s3-get-object-of-neighbour-bucket",
         DENY,
         lambda d: Request("s3:GetObject", f"{d.bucket_arn}-x/x"),
+    ),
+    # The model checkpoints are the inference role's to read, not the application's.
+    identity(
+        "s3-get-model-checkpoint",
+        DENY,
+        lambda d: Request("s3:GetObject", f"{d.models_bucket_arn}/x"),
     ),
     identity(
         "s3-list-neighbour-bucket", DENY, lambda d: Request("s3:ListBucket", f"{d.bucket_arn}-x")
@@ -759,6 +766,46 @@ LOAD_BALANCER_CONTROLLER: list[Case] = [
 
 # The CNI copy of AmazonEKS_CNI_Policy names the `aws` partition: its requests run there only.
 CNI_COPY_PARTITIONS = frozenset({"aws"})
+# The inference pods (Poolside's EKS IAM page: `poolside-models/inference`): read the model
+# checkpoints, nothing else.
+INFERENCE: list[Case] = [
+    trust("inference", ALLOW, web_identity("poolside-models", "inference")),
+    trust("pod-service-account", DENY, web_identity(POD_NAMESPACE, "poolside")),
+    trust("inference-in-another-namespace", DENY, web_identity(POD_NAMESPACE, "inference")),
+    trust("another-name-in-its-namespace", DENY, web_identity("poolside-models", "default")),
+    trust("wrong-audience", DENY, web_identity("poolside-models", "inference", audience="x")),
+    trust(
+        "another-provider", DENY, web_identity("poolside-models", "inference", other_provider=True)
+    ),
+    identity("list-models-bucket", ALLOW, lambda d: Request("s3:ListBucket", d.models_bucket_arn)),
+    identity(
+        "get-checkpoint",
+        ALLOW,
+        lambda d: Request("s3:GetObject", f"{d.models_bucket_arn}/models/checkpoints/m-1/w.bin"),
+    ),
+    identity("decrypt-with-the-key", ALLOW, lambda d: Request("kms:Decrypt", d.key_arn)),
+    identity("put-checkpoint", DENY, lambda d: Request("s3:PutObject", f"{d.models_bucket_arn}/x")),
+    identity(
+        "delete-checkpoint",
+        DENY,
+        lambda d: Request("s3:DeleteObject", f"{d.models_bucket_arn}/x"),
+    ),
+    identity(
+        "get-from-the-data-bucket", DENY, lambda d: Request("s3:GetObject", f"{d.bucket_arn}/x")
+    ),
+    identity("list-the-data-bucket", DENY, lambda d: Request("s3:ListBucket", d.bucket_arn)),
+    identity(
+        "get-from-a-neighbours-models-bucket",
+        DENY,
+        lambda d: Request("s3:GetObject", f"{d.models_bucket_arn}-x/x"),
+    ),
+    identity("encrypt-with-the-key", DENY, lambda d: Request("kms:GenerateDataKey", d.key_arn)),
+    identity(
+        "decrypt-with-another-key", DENY, lambda d: Request("kms:Decrypt", f"{d.key_arn[:-4]}ffff")
+    ),
+    identity("bedrock-invoke", DENY, lambda d: Request("bedrock:InvokeModel")),
+]
+
 VPC_CNI: list[Case] = [
     trust("aws-node", ALLOW, web_identity("kube-system", "aws-node")),
     trust("pod-service-account", DENY, web_identity(POD_NAMESPACE, "poolside")),
@@ -1254,6 +1301,7 @@ MATRIX: dict[str, list[Case]] = {
     "customization": CUSTOMIZATION,
     "load-balancer-controller": LOAD_BALANCER_CONTROLLER,
     "vpc-cni": VPC_CNI,
+    "inference": INFERENCE,
     "node": NODE,
     "cluster": CLUSTER,
     "bastion": BASTION,

@@ -109,11 +109,18 @@ def test_json_inputs_are_resolved_wire_names(dev_json: dict[str, Any]) -> None:
     assert json.loads(key["inputs"]["policy"])["Statement"][0]["Principal"] == {
         "AWS": "arn:aws:iam::123456789012:root"
     }
-    policy = by_type["aws:s3/bucketPolicy:BucketPolicy"]
-    assert json.loads(policy["inputs"]["policy"])["Statement"][0]["Resource"] == [
-        "arn:aws:s3:::poolside-dev-123456789012",
-        "arn:aws:s3:::poolside-dev-123456789012/*",
-    ]
+    policies = {
+        s["urn"].rsplit("::", 1)[1]: s["newState"]
+        for s in dev_json["steps"]
+        if s["newState"]["type"] == "aws:s3/bucketPolicy:BucketPolicy"
+    }
+    assert set(policies) == {"data-policy", "models-policy"}
+    for name, bucket in (("data", "poolside-dev"), ("models", "poolside-dev-models")):
+        statement = json.loads(policies[f"{name}-policy"]["inputs"]["policy"])["Statement"][0]
+        assert statement["Resource"] == [
+            f"arn:aws:s3:::{bucket}-123456789012",
+            f"arn:aws:s3:::{bucket}-123456789012/*",
+        ]
     assert dev_json["outputs"]["partition"] == "aws"
     assert dev_json["outputs"]["ecrRepositoryNames"] == {
         "api": "poolside-dev/api",

@@ -265,7 +265,15 @@ def test_created_cluster_defaults() -> None:
     assert cluster.enabled_log_types == ["api", "audit", "authenticator"]
     assert cluster.create_service_accounts is False
     assert config.pod_role.namespace == "poolside"
-    assert config.pod_role.service_accounts == ["poolside"]
+    # the core API's service account, as Poolside's chart names it (`poolside/core-api-sa`)
+    assert config.pod_role.service_accounts == ["core-api-sa"]
+    assert config.pod_role.subjects == ["poolside:core-api-sa"]
+    assert config.inference.enabled is True
+    assert config.inference.namespace == "poolside-models"
+    assert config.inference.service_account == "inference"
+    assert config.inference.existing_bucket_name is None
+    assert config.inference.existing_bucket_kms_key_arn is None
+    assert config.inference.retain_on_delete is True
     assert config.load_balancer_controller.enabled is True
     assert config.load_balancer_controller.namespace == "kube-system"
     assert config.load_balancer_controller.service_account == "aws-load-balancer-controller"

@@ -220,6 +220,8 @@ class Deployment:
     """Customer-managed policies by ARN (the recorded `arn` output)."""
     policy_names: Mapping[str, str]
     bucket_arn: str
+    models_bucket_arn: str
+    """The model checkpoints bucket the inference role reads."""
     key_arn: str
     repository_arn: str
     """The deployment's `api` repository."""
@@ -309,6 +311,13 @@ def _one(recording: Recording, type_: str, config_id: str) -> RecordedResource:
     return found[0]
 
 
+def _bucket_arn(recording: Recording, name: str, config_id: str) -> str:
+    found = [b for b in recording.by_type(BUCKET) if b.name == name]
+    if len(found) != 1:
+        raise AssertionError(f"{config_id}: expected one bucket {name}, recorded {len(found)}")
+    return str(found[0].outputs["arn"])
+
+
 def _roles(recording: Recording) -> dict[str, Role]:
     attached: dict[str, list[str]] = {}
     for attachment in recording.by_type(ATTACHMENT):
@@ -368,7 +377,8 @@ def read_deployment(
         roles=_roles(recording),
         policies={str(p.outputs["arn"]): json.loads(p.inputs["policy"]) for p in policies},
         policy_names={str(p.outputs["arn"]): str(p.outputs["name"]) for p in policies},
-        bucket_arn=str(_one(recording, BUCKET, config_id).outputs["arn"]),
+        bucket_arn=_bucket_arn(recording, "data-bucket", config_id),
+        models_bucket_arn=_bucket_arn(recording, "models-bucket", config_id),
         key_arn=str(_one(recording, KEY, config_id).outputs["arn"]),
         repository_arn=str(repositories[0].outputs["arn"]),
         cluster_name=str(cluster.outputs["name"]),
