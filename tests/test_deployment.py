@@ -293,6 +293,8 @@ def test_the_environment_is_looked_up_once() -> None:
     config = engine_config({"deploymentName": "acme", "cluster": CLUSTER}, "us-east-1")
     run_program(config, mocks, stack="test")
     assert sorted(call.token for call in mocks.calls) == [
+        # the newest version of each add-on that is not pinned: vpc-cni, kube-proxy, coredns
+        *["aws:eks/getAddonVersion:getAddonVersion"] * 3,
         "aws:index/getCallerIdentity:getCallerIdentity",
         "aws:index/getPartition:getPartition",
         "aws:index/getRegion:getRegion",
