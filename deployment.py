@@ -17,6 +17,10 @@ from components.bastion import Bastion, BastionArgs
 from components.bucket import Bucket, BucketArgs
 from components.cluster_addons import (
     COREDNS,
+    EBS_CSI_DRIVER,
+    EBS_CSI_POLICY,
+    EBS_CSI_POLICY_PATH,
+    EBS_CSI_SERVICE_ACCOUNT,
     KUBE_PROXY,
     METRICS_SERVER,
     SNAPSHOT_CONTROLLER,
@@ -44,6 +48,7 @@ from policies import eks_pod_role
 from policies.aws_load_balancer_controller import load_balancer_controller_policy
 from policies.bedrock_customization_role import bedrock_customization_service_policy
 from policies.documents import Document
+from policies.ebs_csi_driver import ebs_csi_kms_policy
 from policies.trust import bedrock_customization_trust, irsa_trust
 from stack_config import ClusterConfig, StackConfig
 
@@ -84,6 +89,8 @@ class WorkloadRoles:
     load_balancer_controller: ServiceAccountRole | None
     vpc_cni: ServiceAccountRole | None
     """The VPC CNI's role, when the program manages the `vpc-cni` add-on."""
+    ebs_csi: ServiceAccountRole | None = None
+    """The EBS CSI controller's role, when the program manages the `aws-ebs-csi-driver` add-on."""
 
     @property
     def annotated(self) -> list[ServiceAccountRole]:
@@ -94,12 +101,16 @@ class WorkloadRoles:
     @property
     def addon_roles(self) -> dict[str, ServiceAccountRole]:
         """The managed add-ons' IRSA roles by EKS add-on name."""
-        roles = {VPC_CNI: self.vpc_cni}
+        roles = {VPC_CNI: self.vpc_cni, EBS_CSI_DRIVER: self.ebs_csi}
         return {name: role for name, role in roles.items() if role is not None}
 
     @property
     def all_roles(self) -> list[IamRole]:
-        irsa = [r.role for r in (self.pod, self.load_balancer_controller, self.vpc_cni) if r]
+        irsa = [
+            r.role
+            for r in (self.pod, self.load_balancer_controller, self.vpc_cni, self.ebs_csi)
+            if r
+        ]
         return [*irsa[:1], *([self.customization] if self.customization else []), *irsa[1:]]
 
     @property
@@ -243,7 +254,7 @@ def build_workload_roles(
     config: StackConfig, env: AwsEnvironment, data: Data, cluster: Cluster
 ) -> WorkloadRoles:
     """The spec's EKS Pod Role, the role it passes to Bedrock, the controller's role, and the
-    role of the managed `vpc-cni` add-on."""
+    roles of the managed `vpc-cni` and `aws-ebs-csi-driver` add-ons."""
     oidc = cluster.oidc
     # What bedrock.amazonaws.com may do for a job the pod starts. It exists before the pod role
     # because the pod's PassRole names it.
@@ -289,11 +300,13 @@ def build_workload_roles(
                 Policy.LOAD_BALANCER_CONTROLLER: load_balancer_controller_policy(env.partition)
             },
         )
+    vpc_cni, ebs_csi = addon_roles(config, env, data, cluster)
     return WorkloadRoles(
         pod=pod,
         customization=customization,
         load_balancer_controller=controller,
-        vpc_cni=vpc_cni_role(config, env, cluster),
+        vpc_cni=vpc_cni,
+        ebs_csi=ebs_csi,
     )
 
 
@@ -308,27 +321,43 @@ def managed_addons(config: StackConfig, cluster: EksCluster) -> dict[str, str | 
         VPC_CNI: addons.vpc_cni,
         KUBE_PROXY: addons.kube_proxy,
         COREDNS: addons.coredns,
+        EBS_CSI_DRIVER: addons.ebs_csi_driver,
         METRICS_SERVER: addons.metrics_server,
         SNAPSHOT_CONTROLLER: addons.snapshot_controller,
     }
     return {name: s.version for name, s in settings.items() if s.enabled}
 
 
-def vpc_cni_role(
-    config: StackConfig, env: AwsEnvironment, cluster: Cluster
-) -> ServiceAccountRole | None:
-    """The IRSA role of the `vpc-cni` add-on, when it is managed."""
-    if VPC_CNI not in managed_addons(config, cluster.cluster):
-        return None
-    return irsa_role(
-        "vpc-cni",
-        config,
-        cluster.oidc,
-        service_accounts=[VPC_CNI_SERVICE_ACCOUNT],
-        role=Role.VPC_CNI,
-        description="Amazon VPC CNI (aws-node) of the Poolside cluster (IRSA)",
-        managed_policy_arns=[env.aws_managed_policy_arn(VPC_CNI_POLICY)],
-    )
+def addon_roles(
+    config: StackConfig, env: AwsEnvironment, data: Data, cluster: Cluster
+) -> tuple[ServiceAccountRole | None, ServiceAccountRole | None]:
+    """The IRSA roles of the `vpc-cni` and `aws-ebs-csi-driver` add-ons, for those managed."""
+    managed = managed_addons(config, cluster.cluster)
+    vpc_cni = ebs_csi = None
+    if VPC_CNI in managed:
+        vpc_cni = irsa_role(
+            "vpc-cni",
+            config,
+            cluster.oidc,
+            service_accounts=[VPC_CNI_SERVICE_ACCOUNT],
+            role=Role.VPC_CNI,
+            description="Amazon VPC CNI (aws-node) of the Poolside cluster (IRSA)",
+            managed_policy_arns=[env.aws_managed_policy_arn(VPC_CNI_POLICY)],
+        )
+    if EBS_CSI_DRIVER in managed:
+        ebs_csi = irsa_role(
+            "ebs-csi",
+            config,
+            cluster.oidc,
+            service_accounts=[EBS_CSI_SERVICE_ACCOUNT],
+            role=Role.EBS_CSI,
+            description="Amazon EBS CSI driver controller of the Poolside cluster (IRSA)",
+            policies={Policy.EBS_CSI_KMS: ebs_csi_kms_policy(data.key.arn)},
+            managed_policy_arns=[
+                env.aws_managed_policy_arn(EBS_CSI_POLICY, path=EBS_CSI_POLICY_PATH)
+            ],
+        )
+    return vpc_cni, ebs_csi
 
 
 def node_group_specs(config: StackConfig) -> list[NodeGroupSpec]:

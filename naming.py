@@ -32,6 +32,7 @@ class Role(StrEnum):
     NODE = "eks-node-role"
     POD = "eks-pod-role"
     VPC_CNI = "eks-vpc-cni-role"
+    EBS_CSI = "eks-ebs-csi-role"
     BEDROCK_CUSTOMIZATION = "bedrock-customization-role"
     LOAD_BALANCER_CONTROLLER = "aws-load-balancer-controller"
     BASTION = "bastion-role"
@@ -40,8 +41,9 @@ class Role(StrEnum):
 class Policy(StrEnum):
     """Customer-managed policies by purpose; each is named `<deploymentPrefix>-<purpose>`.
 
-    The spec's EKS Pod Role policies, the customization role's, the controller's, and the
-    bastion's (`<deploymentPrefix>-bastion-<purpose>`: see `BASTION_POLICIES`)."""
+    The spec's EKS Pod Role policies, the customization role's, the controller's, the EBS CSI
+    driver's use of the deployment key, and the bastion's
+    (`<deploymentPrefix>-bastion-<purpose>`: see `BASTION_POLICIES`)."""
 
     POD_S3_ACCESS = "pod-s3-access"
     POD_MARKETPLACE_METERING = "pod-marketplace-metering"
@@ -51,6 +53,7 @@ class Policy(StrEnum):
     POD_BEDROCK_CUSTOMIZATION_JOB = "pod-bedrock-customization-job"
     BEDROCK_CUSTOMIZATION_DATA_ACCESS = "bedrock-customization-data-access"
     LOAD_BALANCER_CONTROLLER = "aws-load-balancer-controller"
+    EBS_CSI_KMS = "ebs-csi-kms"
 
 
 # The bastion's policies (`<deploymentPrefix>-bastion-<purpose>`): the spec's six Bastion Host

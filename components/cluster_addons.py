@@ -11,13 +11,13 @@ Every add-on the program manages is an `aws.eks.Addon` with:
 
 Order. On a cluster the program creates, `NodeGroups` creates `BEFORE_NODES` (the pod network
 and service routing every node needs to become ready) before the node groups, and the rest after
-them: CoreDNS, metrics-server and the snapshot controller run as Deployments, which wait for
-nodes (an add-on without healthy pods times out). On an existing cluster, `ClusterAddons`
-creates them with no ordering: the nodes are already there.
+them: CoreDNS, the EBS CSI controller, metrics-server and the snapshot controller run as
+Deployments, which wait for nodes (an add-on without healthy pods times out). On an existing
+cluster, `ClusterAddons` creates them with no ordering: the nodes are already there.
 
-The `vpc-cni` add-on runs with its own IRSA role (the role ARN is the add-on's
-`service_account_role_arn`; EKS annotates the service account with it). Nodes cannot lend it
-theirs: pods never reach the node's metadata (hop limit 1, `NodeGroups`).
+The `vpc-cni` and `aws-ebs-csi-driver` add-ons run with their own IRSA roles (the role ARN is
+the add-on's `service_account_role_arn`; EKS annotates the service account with it). Nodes
+cannot lend them theirs: pods never reach the node's metadata (hop limit 1, `NodeGroups`).
 """
 
 from __future__ import annotations
@@ -34,14 +34,21 @@ from components.replacement import delete_first
 VPC_CNI = "vpc-cni"
 KUBE_PROXY = "kube-proxy"
 COREDNS = "coredns"
+EBS_CSI_DRIVER = "aws-ebs-csi-driver"
 METRICS_SERVER = "metrics-server"
 SNAPSHOT_CONTROLLER = "snapshot-controller"
 
 # Before any node exists: a node is Ready only once the CNI runs, and kube-proxy routes Services.
 BEFORE_NODES = (VPC_CNI, KUBE_PROXY)
 # After the node groups: their pods need nodes to schedule on.
-AFTER_NODES = (COREDNS, METRICS_SERVER, SNAPSHOT_CONTROLLER)
+AFTER_NODES = (COREDNS, EBS_CSI_DRIVER, METRICS_SERVER, SNAPSHOT_CONTROLLER)
 ADDON_NAMES = (*BEFORE_NODES, *AFTER_NODES)
+
+# The EBS CSI controller's IRSA role: its service account, and AWS's managed policy for the EC2
+# side (a service-role policy: `arn:<partition>:iam::aws:policy/service-role/<name>`).
+EBS_CSI_SERVICE_ACCOUNT = "kube-system:ebs-csi-controller-sa"
+EBS_CSI_POLICY = "AmazonEBSCSIDriverPolicy"
+EBS_CSI_POLICY_PATH = "/service-role/"
 
 
 @dataclass(frozen=True)

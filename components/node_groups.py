@@ -14,8 +14,9 @@ Order, so that nodes join and stay least-privileged:
    The template also holds the root volume (gp3, encrypted; EKS refuses a node group `diskSize`
    beside a launch template).
 3. The add-ons whose pods need nodes (`cluster_addons.AFTER_NODES`), after the node groups:
-   CoreDNS, metrics-server, the snapshot controller. An add-on waits for its pods to be healthy
-   (pulumi-eks #1525, #1819 stalled on a cluster without nodes).
+   CoreDNS, the EBS CSI driver (with its IRSA role), metrics-server, the snapshot controller. An
+   add-on waits for its pods to be healthy (pulumi-eks #1525, #1819 stalled on a cluster
+   without nodes).
 
 Pods therefore cannot read their region or VPC from the instance metadata service: components
 that need them get them explicitly (the Load Balancer Controller's Helm values in the outputs).
@@ -98,8 +99,8 @@ FORMERLY_EKS_CLUSTER_CHILDREN = ("coredns",)
 
 
 class NodeGroups(pulumi.ComponentResource):
-    """vpc-cni (IRSA), kube-proxy -> launch templates and managed node groups -> CoreDNS,
-    metrics-server, the snapshot controller (those enabled)."""
+    """vpc-cni (IRSA), kube-proxy -> launch templates and managed node groups -> CoreDNS, the
+    EBS CSI driver (IRSA), metrics-server, the snapshot controller (those enabled)."""
 
     addons: dict[str, aws.eks.Addon]
     """Every managed add-on by EKS name, each `<name>-<add-on>` (`cluster-vpc-cni`)."""

@@ -40,6 +40,7 @@ EXISTING_CLUSTER_VERSION = "1.33"
 ADDON_VERSIONS = {
     "vpc-cni": "v1.20.4-eksbuild.1",
     "coredns": "v1.12.4-eksbuild.1",
+    "aws-ebs-csi-driver": "v1.51.1-eksbuild.1",
     "metrics-server": "v0.8.0-eksbuild.2",
     "snapshot-controller": "v8.3.0-eksbuild.1",
 }

@@ -317,6 +317,13 @@ class AddonsConfig(Section):
         default_factory=lambda: AddonConfig.model_validate({}),
         description="`coredns`; after the node groups.",
     )
+    ebs_csi_driver: AddonConfig = Field(
+        default_factory=lambda: AddonConfig.model_validate({}),
+        description=(
+            "`aws-ebs-csi-driver`, with its IRSA role `<deploymentPrefix>-eks-ebs-csi-role`; "
+            "after the node groups."
+        ),
+    )
     metrics_server: OptionalAddonConfig = Field(
         default_factory=lambda: OptionalAddonConfig.model_validate({}),
         description="`metrics-server`; after the node groups.",

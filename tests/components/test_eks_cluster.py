@@ -548,6 +548,7 @@ def test_node_groups_and_coredns_keep_their_place_through_an_alias(program: Prog
     assert aliases == {
         "cluster-vpc-cni": [],
         "cluster-kube-proxy": [],  # new: pulumi-eks's own was inside its Cluster component
+        "cluster-aws-ebs-csi-driver": [],  # new
         **{f"cluster-{group}-launch-template": [] for group in DISK_SIZE_GIB},
         **{f"cluster-{group}": moved for group in DISK_SIZE_GIB},
         "cluster-coredns": moved,

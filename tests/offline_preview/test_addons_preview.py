@@ -65,9 +65,13 @@ def test_a_created_clusters_add_ons_as_configured(
     assert addon_versions(plan) == {
         "vpc-cni": ("cluster-vpc-cni", "v1.20.4-eksbuild.1"),
         "kube-proxy": ("cluster-kube-proxy", "v1.33.0-eksbuild.2"),  # pinned
+        "aws-ebs-csi-driver": ("cluster-aws-ebs-csi-driver", "v1.51.1-eksbuild.1"),
         "metrics-server": ("cluster-metrics-server", "v0.8.0-eksbuild.2"),
         "snapshot-controller": ("cluster-snapshot-controller", "v8.2.0-eksbuild.1"),  # pinned
     }
+    assert plan["outputs"]["ebsCsiDriverRoleArn"] == (
+        "arn:aws:iam::123456789012:role/poolside-acme-eks-ebs-csi-role"
+    )
 
 
 def test_an_existing_clusters_add_ons_when_asked(
@@ -78,9 +82,13 @@ def test_an_existing_clusters_add_ons_when_asked(
     assert addon_versions(plan) == {
         "kube-proxy": ("cluster-kube-proxy", "v1.33.3-eksbuild.2"),
         "coredns": ("cluster-coredns", "v1.12.4-eksbuild.1"),
+        "aws-ebs-csi-driver": ("cluster-aws-ebs-csi-driver", "v1.51.1-eksbuild.1"),
     }
     urns = {step["urn"] for step in plan["steps"]}
     assert "urn:pulumi:acme::poolside::poolside:aws:ClusterAddons::cluster" in urns
+    assert plan["outputs"]["ebsCsiDriverRoleArn"] == (
+        "arn:aws-us-gov:iam::123456789012:role/poolside-acme-eks-ebs-csi-role"
+    )
     assert "vpcCniRoleArn" not in plan["outputs"]
 
 

@@ -12,7 +12,7 @@ from stack_config import AddonsConfig, StackConfig, StackConfigError, parse_stac
 from tests.support.harness import CLUSTER
 
 EXISTING = {"existingClusterName": "customer-eks", "privateSubnetIds": ["subnet-0123456789abcdef0"]}
-KEYS = ("vpcCni", "kubeProxy", "coredns", "metricsServer", "snapshotController")
+KEYS = ("vpcCni", "kubeProxy", "coredns", "ebsCsiDriver", "metricsServer", "snapshotController")
 
 
 def parse(addons: Any, cluster: dict[str, Any] | None = None) -> StackConfig:
@@ -27,13 +27,14 @@ def problems(addons: Any, cluster: dict[str, Any] | None = None) -> list[str]:
     return caught.value.problems
 
 
-def test_defaults_manage_the_add_ons_a_cluster_needs() -> None:
+def test_defaults_manage_the_four_add_ons_a_cluster_needs() -> None:
     config = parse_stack_config({"deploymentName": "acme", "cluster": CLUSTER})
     addons = config.addons
     assert {key: (s.enabled, s.version) for key, s in addons.settings.items()} == {
         "vpcCni": (True, None),
         "kubeProxy": (True, None),
         "coredns": (True, None),
+        "ebsCsiDriver": (True, None),
         "metricsServer": (False, None),
         "snapshotController": (False, None),
     }
@@ -51,8 +52,9 @@ def test_every_add_on_takes_a_pinned_version_and_a_switch() -> None:
         "vpcCni": (True, "v1.0.0-eksbuild.1"),
         "kubeProxy": (True, "v1.1.0-eksbuild.2"),
         "coredns": (False, "v1.2.0-eksbuild.3"),
-        "metricsServer": (True, "v1.3.0-eksbuild.4"),
-        "snapshotController": (True, "v1.4.0-eksbuild.5"),
+        "ebsCsiDriver": (True, "v1.3.0-eksbuild.4"),
+        "metricsServer": (True, "v1.4.0-eksbuild.5"),
+        "snapshotController": (True, "v1.5.0-eksbuild.6"),
     }
 
 
@@ -128,13 +130,13 @@ def test_an_existing_cluster_takes_add_on_settings_when_managed() -> None:
         {
             "manageOnExistingCluster": True,
             "coredns": {"enabled": False},
-            "kubeProxy": {"version": "v1.33.3-eksbuild.2"},
+            "ebsCsiDriver": {"version": "v1.40.0-eksbuild.1"},
         },
         EXISTING,
     ).addons
     assert addons.manage_on_existing_cluster is True
     assert addons.coredns.enabled is False
-    assert addons.kube_proxy.version == "v1.33.3-eksbuild.2"
+    assert addons.ebs_csi_driver.version == "v1.40.0-eksbuild.1"
     # the section itself may stay empty for an existing cluster
     assert parse({}, EXISTING).addons == AddonsConfig.model_validate({})
 
