@@ -66,6 +66,8 @@ if roles.load_balancer_controller is not None:
     )
 if roles.vpc_cni is not None:
     pulumi.export("vpcCniRoleArn", roles.vpc_cni.role.arn)
+if roles.ebs_csi is not None:
+    pulumi.export("ebsCsiDriverRoleArn", roles.ebs_csi.role.arn)
 pulumi.export(
     "serviceAccountAnnotations",
     {

@@ -113,9 +113,14 @@ class AwsEnvironment:
         """The principal of an AWS service in this stack's partition (`SERVICE_PRINCIPALS`)."""
         return service_principal(service, self.partition)
 
-    def aws_managed_policy_arn(self, policy_name: str) -> str:
-        """An AWS-managed policy: `arn:<partition>:iam::aws:policy/<name>`."""
-        return self.arn("iam", f"policy/{policy_name}", account="aws")
+    def aws_managed_policy_arn(self, policy_name: str, *, path: str = "/") -> str:
+        """An AWS-managed policy: `arn:<partition>:iam::aws:policy<path><name>`.
+
+        Most sit at the root path (`policy/AmazonEKS_CNI_Policy`); service-role policies under
+        `/service-role/` (`policy/service-role/AmazonEBSCSIDriverPolicy`)."""
+        if not (path.startswith("/") and path.endswith("/")):
+            raise ValueError(f"an IAM path starts and ends with '/' (got {path!r})")
+        return self.arn("iam", f"policy{path}{policy_name}", account="aws")
 
     @property
     def account_root_arn(self) -> str:

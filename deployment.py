@@ -15,6 +15,20 @@ import pulumi
 from aws_environment import AwsEnvironment
 from components.bastion import Bastion, BastionArgs
 from components.bucket import Bucket, BucketArgs, ExistingBucket
+from components.cluster_addons import (
+    COREDNS,
+    EBS_CSI_DRIVER,
+    EBS_CSI_POLICY,
+    EBS_CSI_POLICY_PATH,
+    EBS_CSI_SERVICE_ACCOUNT,
+    KUBE_PROXY,
+    METRICS_SERVER,
+    SNAPSHOT_CONTROLLER,
+    VPC_CNI,
+    AddonSpec,
+    ClusterAddons,
+    ClusterAddonsArgs,
+)
 from components.deployment_parameters import DeploymentParameters, DeploymentParametersArgs
 from components.ecr_repositories import EcrRepositories, EcrRepositoriesArgs
 from components.eks_cluster import (
@@ -34,6 +48,7 @@ from policies import eks_pod_role
 from policies.aws_load_balancer_controller import load_balancer_controller_policy
 from policies.bedrock_customization_role import bedrock_customization_service_policy
 from policies.documents import Document
+from policies.ebs_csi_driver import ebs_csi_kms_policy
 from policies.inference_role import inference_models_read_policy
 from policies.trust import bedrock_customization_trust, irsa_trust
 from stack_config import ClusterConfig, StackConfig
@@ -76,19 +91,31 @@ class WorkloadRoles:
     customization: IamRole | None
     load_balancer_controller: ServiceAccountRole | None
     vpc_cni: ServiceAccountRole | None
-    """The VPC CNI's role, for a cluster this stack creates (its add-on is the program's)."""
+    """The VPC CNI's role, when the program manages the `vpc-cni` add-on."""
+    ebs_csi: ServiceAccountRole | None = None
+    """The EBS CSI controller's role, when the program manages the `aws-ebs-csi-driver` add-on."""
     inference: ServiceAccountRole | None = None
     """The inference pods' role on the models bucket (`inference.enabled`)."""
 
     @property
     def annotated(self) -> list[ServiceAccountRole]:
-        """The roles of the Poolside, inference and controller service accounts (the CNI's is
-        EKS's own)."""
+        """The roles of the Poolside, inference and controller service accounts (the add-ons'
+        roles are annotated by EKS itself)."""
         return [r for r in (self.pod, self.inference, self.load_balancer_controller) if r]
 
     @property
+    def addon_roles(self) -> dict[str, ServiceAccountRole]:
+        """The managed add-ons' IRSA roles by EKS add-on name."""
+        roles = {VPC_CNI: self.vpc_cni, EBS_CSI_DRIVER: self.ebs_csi}
+        return {name: role for name, role in roles.items() if role is not None}
+
+    @property
     def all_roles(self) -> list[IamRole]:
-        irsa = [r.role for r in (self.pod, self.load_balancer_controller, self.vpc_cni) if r]
+        irsa = [
+            r.role
+            for r in (self.pod, self.load_balancer_controller, self.vpc_cni, self.ebs_csi)
+            if r
+        ]
         customization = [self.customization] if self.customization else []
         inference = [self.inference.role] if self.inference else []
         return [*irsa[:1], *customization, *irsa[1:], *inference]
@@ -267,8 +294,8 @@ def pod_policies(
 def build_workload_roles(
     config: StackConfig, env: AwsEnvironment, data: Data, cluster: Cluster
 ) -> WorkloadRoles:
-    """The spec's EKS Pod Role, the role it passes to Bedrock, the controller's role, and the VPC
-    CNI's role for a created cluster."""
+    """The spec's EKS Pod Role, the role it passes to Bedrock, the controller's role, and the
+    roles of the managed `vpc-cni` and `aws-ebs-csi-driver` add-ons."""
     oidc = cluster.oidc
     # What bedrock.amazonaws.com may do for a job the pod starts. It exists before the pod role
     # because the pod's PassRole names it.
@@ -312,22 +339,13 @@ def build_workload_roles(
                 Policy.LOAD_BALANCER_CONTROLLER: load_balancer_controller_policy(env.partition)
             },
         )
-    vpc_cni = None
-    if cluster.cluster.created:
-        vpc_cni = irsa_role(
-            "vpc-cni",
-            config,
-            oidc,
-            service_accounts=[VPC_CNI_SERVICE_ACCOUNT],
-            role=Role.VPC_CNI,
-            description="Amazon VPC CNI (aws-node) of the Poolside cluster (IRSA)",
-            managed_policy_arns=[env.aws_managed_policy_arn(VPC_CNI_POLICY)],
-        )
+    vpc_cni, ebs_csi = addon_roles(config, env, data, cluster)
     return WorkloadRoles(
         pod=pod,
         customization=customization,
         load_balancer_controller=controller,
         vpc_cni=vpc_cni,
+        ebs_csi=ebs_csi,
         inference=inference_role(config, data, oidc),
     )
 
@@ -350,6 +368,56 @@ def inference_role(
     )
 
 
+def managed_addons(config: StackConfig, cluster: EksCluster) -> dict[str, str | None]:
+    """EKS add-on name -> pinned version (None: resolved), for each add-on the program manages:
+    the enabled ones of a created cluster; of an existing one, only with
+    `addons.manageOnExistingCluster`."""
+    addons = config.addons
+    if not cluster.created and not addons.manage_on_existing_cluster:
+        return {}
+    settings = {
+        VPC_CNI: addons.vpc_cni,
+        KUBE_PROXY: addons.kube_proxy,
+        COREDNS: addons.coredns,
+        EBS_CSI_DRIVER: addons.ebs_csi_driver,
+        METRICS_SERVER: addons.metrics_server,
+        SNAPSHOT_CONTROLLER: addons.snapshot_controller,
+    }
+    return {name: s.version for name, s in settings.items() if s.enabled}
+
+
+def addon_roles(
+    config: StackConfig, env: AwsEnvironment, data: Data, cluster: Cluster
+) -> tuple[ServiceAccountRole | None, ServiceAccountRole | None]:
+    """The IRSA roles of the `vpc-cni` and `aws-ebs-csi-driver` add-ons, for those managed."""
+    managed = managed_addons(config, cluster.cluster)
+    vpc_cni = ebs_csi = None
+    if VPC_CNI in managed:
+        vpc_cni = irsa_role(
+            "vpc-cni",
+            config,
+            cluster.oidc,
+            service_accounts=[VPC_CNI_SERVICE_ACCOUNT],
+            role=Role.VPC_CNI,
+            description="Amazon VPC CNI (aws-node) of the Poolside cluster (IRSA)",
+            managed_policy_arns=[env.aws_managed_policy_arn(VPC_CNI_POLICY)],
+        )
+    if EBS_CSI_DRIVER in managed:
+        ebs_csi = irsa_role(
+            "ebs-csi",
+            config,
+            cluster.oidc,
+            service_accounts=[EBS_CSI_SERVICE_ACCOUNT],
+            role=Role.EBS_CSI,
+            description="Amazon EBS CSI driver controller of the Poolside cluster (IRSA)",
+            policies={Policy.EBS_CSI_KMS: ebs_csi_kms_policy(data.key.arn)},
+            managed_policy_arns=[
+                env.aws_managed_policy_arn(EBS_CSI_POLICY, path=EBS_CSI_POLICY_PATH)
+            ],
+        )
+    return vpc_cni, ebs_csi
+
+
 def node_group_specs(config: StackConfig) -> list[NodeGroupSpec]:
     """The config's node groups as the plain values `NodeGroups` takes."""
     settings: ClusterConfig = config.cluster
@@ -370,13 +438,42 @@ def node_group_specs(config: StackConfig) -> list[NodeGroupSpec]:
     ]
 
 
-def build_nodes(config: StackConfig, cluster: Cluster, roles: WorkloadRoles) -> NodeGroups | None:
-    """A created cluster's VPC CNI, node groups and CoreDNS, in that order; nothing for an
-    existing cluster (its nodes and add-ons are its owner's)."""
+def addon_specs(config: StackConfig, cluster: EksCluster, roles: WorkloadRoles) -> list[AddonSpec]:
+    """The managed add-ons as the plain values the components take, with their IRSA roles."""
+    specs = []
+    for name, version in managed_addons(config, cluster).items():
+        role = roles.addon_roles.get(name)
+        specs.append(
+            AddonSpec(
+                name=name,
+                version=version,
+                service_account_role_arn=role.role.arn if role else None,
+                role_component=role.role if role else None,
+            )
+        )
+    return specs
+
+
+def build_nodes(
+    config: StackConfig, cluster: Cluster, roles: WorkloadRoles
+) -> NodeGroups | ClusterAddons | None:
+    """A created cluster's add-ons and node groups, in order (the CNI and kube-proxy, the nodes,
+    then the rest); an existing cluster's add-ons only with `addons.manageOnExistingCluster`
+    (its nodes are its owner's)."""
     eks_cluster = cluster.cluster
+    addons = addon_specs(config, eks_cluster, roles)
     if eks_cluster.cluster is None:
-        return None
-    assert roles.vpc_cni is not None  # built for every created cluster
+        if not addons:
+            return None
+        return ClusterAddons(
+            "cluster",
+            ClusterAddonsArgs(
+                cluster_name=eks_cluster.name,
+                kubernetes_version=eks_cluster.kubernetes_version,
+                addons=addons,
+                tags=config.resource_tags,
+            ),
+        )
     return NodeGroups(
         "cluster",
         NodeGroupsArgs(
@@ -387,8 +484,7 @@ def build_nodes(config: StackConfig, cluster: Cluster, roles: WorkloadRoles) -> 
             subnet_ids=config.cluster.private_subnet_ids,
             groups=node_group_specs(config),
             kubernetes_version=eks_cluster.kubernetes_version,
-            vpc_cni_role_arn=roles.vpc_cni.role.arn,
-            vpc_cni_role_component=roles.vpc_cni.role,
+            addons=addons,
             tags=config.resource_tags,
             previous_parent=eks_cluster,
         ),

@@ -33,6 +33,7 @@ class Role(StrEnum):
     POD = "eks-pod-role"
     INFERENCE = "eks-inference-role"
     VPC_CNI = "eks-vpc-cni-role"
+    EBS_CSI = "eks-ebs-csi-role"
     BEDROCK_CUSTOMIZATION = "bedrock-customization-role"
     LOAD_BALANCER_CONTROLLER = "aws-load-balancer-controller"
     BASTION = "bastion-role"
@@ -41,8 +42,9 @@ class Role(StrEnum):
 class Policy(StrEnum):
     """Customer-managed policies by purpose; each is named `<deploymentPrefix>-<purpose>`.
 
-    The spec's EKS Pod Role policies, the customization role's, the controller's, and the
-    bastion's (`<deploymentPrefix>-bastion-<purpose>`: see `BASTION_POLICIES`)."""
+    The spec's EKS Pod Role policies, the customization role's, the controller's, the EBS CSI
+    driver's use of the deployment key, and the bastion's
+    (`<deploymentPrefix>-bastion-<purpose>`: see `BASTION_POLICIES`)."""
 
     POD_S3_ACCESS = "pod-s3-access"
     POD_MARKETPLACE_METERING = "pod-marketplace-metering"
@@ -53,6 +55,7 @@ class Policy(StrEnum):
     BEDROCK_CUSTOMIZATION_DATA_ACCESS = "bedrock-customization-data-access"
     LOAD_BALANCER_CONTROLLER = "aws-load-balancer-controller"
     INFERENCE_MODELS_READ = "inference-models-read"
+    EBS_CSI_KMS = "ebs-csi-kms"
 
 
 # The bastion's policies (`<deploymentPrefix>-bastion-<purpose>`): the spec's six Bastion Host

@@ -7,6 +7,8 @@ allowlist opens it; authentication is by access entries. The OIDC provider is NO
 pulumi-eks (`create_oidc_provider=False`): `OidcProvider` does it, or reuses an existing one.
 The node groups, and the add-ons that must come before and after them, are `NodeGroups`'s: the
 VPC CNI runs with its own IRSA role, which needs the OIDC provider, which needs this cluster.
+pulumi-eks therefore creates none of the add-ons (`vpc-cni`, `kube-proxy`, `coredns`): the
+program manages each explicitly (`components/cluster_addons.py`).
 """
 
 from __future__ import annotations
@@ -219,6 +221,8 @@ class EksCluster(pulumi.ComponentResource):
             # CoreDNS needs nodes to become healthy: `NodeGroups` creates it after them,
             # instead of pulumi-eks before any node exists (the add-on then times out).
             coredns_addon_options={"enabled": False},
+            # kube-proxy too is the program's (`NodeGroups`, with a pinned or resolved version).
+            kube_proxy_addon_options={"enabled": False},
             # No pulumi-eks VPC CNI: `NodeGroups` manages the add-on with its IRSA role.
             use_default_vpc_cni=True,
             create_oidc_provider=False,

@@ -2,9 +2,10 @@
 
 Order, so that nodes join and stay least-privileged:
 
-1. `vpc-cni`, as an EKS managed add-on with its own IRSA role (`kube-system:aws-node` holds
-   `AmazonEKS_CNI_Policy`), before any node exists: a node's network is ready only once the CNI
-   runs, and the node role no longer carries the CNI's account-wide network-interface writes.
+1. The add-ons every node needs to become ready (`cluster_addons.BEFORE_NODES`), before any node
+   exists: `vpc-cni`, with its own IRSA role (`kube-system:aws-node` holds
+   `AmazonEKS_CNI_Policy`), since a node's network is ready only once the CNI runs and the node
+   role no longer carries the CNI's account-wide network-interface writes; and `kube-proxy`.
    terraform-aws-eks does the same with `before_compute = true`.
 2. One launch template per node group, then the group. The template requires IMDSv2 with a
    response hop limit of 1 (EKS Best Practices, "Restrict access to the instance profile assigned
@@ -12,8 +13,10 @@ Order, so that nodes join and stay least-privileged:
    role's credentials. pulumi-eks's own `enableIMDSv2` sets the hop limit to 2, which pods reach.
    The template also holds the root volume (gp3, encrypted; EKS refuses a node group `diskSize`
    beside a launch template).
-3. CoreDNS, after the node groups: its pods need nodes, and the add-on waits for them to be healthy
-   (pulumi-eks #1525, #1819 stalled on a cluster without nodes).
+3. The add-ons whose pods need nodes (`cluster_addons.AFTER_NODES`), after the node groups:
+   CoreDNS, the EBS CSI driver (with its IRSA role), metrics-server, the snapshot controller. An
+   add-on waits for its pods to be healthy (pulumi-eks #1525, #1819 stalled on a cluster
+   without nodes).
 
 Pods therefore cannot read their region or VPC from the instance metadata service: components
 that need them get them explicitly (the Load Balancer Controller's Helm values in the outputs).
@@ -29,7 +32,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 
 from aws_environment import is_arm64_instance_type
-from components.replacement import delete_first
+from components.cluster_addons import BEFORE_NODES, AddonSpec, managed_addon
 
 # Amazon Linux 2023 EKS AMIs (standard, ARM and NVIDIA) boot from this device.
 ROOT_DEVICE_NAME = "/dev/xvda"
@@ -83,23 +86,26 @@ class NodeGroupsArgs:
     kubernetes_version: pulumi.Input[str]
     """The cluster's version: pulumi-eks fills a group's `version` from the cluster only without
     a launch template, and a group left behind blocks the next control-plane upgrade."""
-    vpc_cni_role_arn: pulumi.Input[str]
-    """The IRSA role of `kube-system:aws-node` (AmazonEKS_CNI_Policy)."""
-    vpc_cni_role_component: pulumi.Resource
-    """That role's IamRole: the add-on waits for the policy attachment, not only the role."""
+    addons: Sequence[AddonSpec] = ()
+    """The managed add-ons: those of `BEFORE_NODES` before the node groups, the rest after."""
     tags: Mapping[str, str] = field(default_factory=dict)
     previous_parent: pulumi.Resource | None = None
     """The component the node groups and CoreDNS were children of before this one existed
     (`EksCluster`): an alias keeps them, so an update does not replace them."""
 
 
-class NodeGroups(pulumi.ComponentResource):
-    """vpc-cni (IRSA) -> launch templates and managed node groups -> CoreDNS."""
+# The add-ons that were children of `EksCluster` before this component existed (the alias).
+FORMERLY_EKS_CLUSTER_CHILDREN = ("coredns",)
 
-    vpc_cni: aws.eks.Addon
+
+class NodeGroups(pulumi.ComponentResource):
+    """vpc-cni (IRSA), kube-proxy -> launch templates and managed node groups -> CoreDNS, the
+    EBS CSI driver (IRSA), metrics-server, the snapshot controller (those enabled)."""
+
+    addons: dict[str, aws.eks.Addon]
+    """Every managed add-on by EKS name, each `<name>-<add-on>` (`cluster-vpc-cni`)."""
     launch_templates: dict[str, aws.ec2.LaunchTemplate]
     node_groups: dict[str, eks.ManagedNodeGroup]
-    coredns: aws.eks.Addon
 
     def __init__(
         self, name: str, args: NodeGroupsArgs, opts: pulumi.ResourceOptions | None = None
@@ -111,41 +117,44 @@ class NodeGroups(pulumi.ComponentResource):
             if args.previous_parent is not None
             else None
         )
-        self.vpc_cni = aws.eks.Addon(
-            f"{name}-vpc-cni",
-            cluster_name=args.cluster_name,
-            addon_name="vpc-cni",
-            service_account_role_arn=args.vpc_cni_role_arn,
-            # Take over the self-managed aws-node EKS installs at creation.
-            resolve_conflicts_on_create="OVERWRITE",
-            resolve_conflicts_on_update="PRESERVE",
-            tags=tags,
-            # one add-on of a name per cluster: a replacement deletes the old one first
-            opts=delete_first(self, depends_on=[args.vpc_cni_role_component]),
-        )
+        self.addons = {}
+        for spec in args.addons:
+            if spec.name in BEFORE_NODES:
+                self.addons[spec.name] = self._addon(name, spec, args, [], moved)
         self.launch_templates = {}
         self.node_groups = {}
         for group in args.groups:
             template = self._launch_template(name, group, tags)
             self.launch_templates[group.name] = template
             self.node_groups[group.name] = self._node_group(name, group, template, args, moved)
-        self.coredns = aws.eks.Addon(
-            f"{name}-coredns",
-            cluster_name=args.cluster_name,
-            addon_name="coredns",
-            resolve_conflicts_on_create="OVERWRITE",
-            resolve_conflicts_on_update="PRESERVE",
-            tags=tags,
-            opts=pulumi.ResourceOptions.merge(
-                delete_first(self, depends_on=list(self.node_groups.values())),
-                pulumi.ResourceOptions(aliases=moved),
-            ),
-        )
+        nodes: list[pulumi.Resource] = list(self.node_groups.values())
+        for spec in args.addons:
+            if spec.name not in BEFORE_NODES:
+                self.addons[spec.name] = self._addon(name, spec, args, nodes, moved)
         self.register_outputs(
             {
-                "vpcCniAddonArn": self.vpc_cni.arn,
+                "addonArns": {n: addon.arn for n, addon in self.addons.items()},
                 "launchTemplateIds": {g: t.id for g, t in self.launch_templates.items()},
             }
+        )
+
+    def _addon(
+        self,
+        name: str,
+        spec: AddonSpec,
+        args: NodeGroupsArgs,
+        after: list[pulumi.Resource],
+        moved: list[pulumi.Alias] | None,
+    ) -> aws.eks.Addon:
+        return managed_addon(
+            f"{name}-{spec.name}",
+            spec,
+            parent=self,
+            cluster_name=args.cluster_name,
+            kubernetes_version=args.kubernetes_version,
+            tags=args.tags,
+            depends_on=after,
+            aliases=moved if spec.name in FORMERLY_EKS_CLUSTER_CHILDREN else None,
         )
 
     def _launch_template(
@@ -218,7 +227,10 @@ class NodeGroups(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # Nodes join once their role's policies are attached and the CNI can run.
-                depends_on=[args.node_role_component, self.vpc_cni],
+                depends_on=[args.node_role_component, *self._before_nodes()],
                 aliases=moved,
             ),
         )
+
+    def _before_nodes(self) -> list[pulumi.Resource]:
+        return [self.addons[n] for n in BEFORE_NODES if n in self.addons]

@@ -35,6 +35,26 @@ def _uuid(*parts: str) -> str:
 # What the mocks report as an existing cluster's Kubernetes version.
 EXISTING_CLUSTER_VERSION = "1.33"
 
+# What `eks.get_addon_version(most_recent=True)` answers per add-on: a realistic build, the same
+# for every Kubernetes version, except kube-proxy's, which EKS builds per minor version.
+ADDON_VERSIONS = {
+    "vpc-cni": "v1.20.4-eksbuild.1",
+    "coredns": "v1.12.4-eksbuild.1",
+    "aws-ebs-csi-driver": "v1.51.1-eksbuild.1",
+    "metrics-server": "v0.8.0-eksbuild.2",
+    "snapshot-controller": "v8.3.0-eksbuild.1",
+}
+
+
+def addon_version(addon_name: str, kubernetes_version: str) -> str:
+    """The newest version of an EKS add-on for a Kubernetes version, as the mocks report it."""
+    if addon_name == "kube-proxy":
+        return f"v{kubernetes_version}.3-eksbuild.2"
+    try:
+        return ADDON_VERSIONS[addon_name]
+    except KeyError:
+        raise NotImplementedError(f"the offline preview knows no add-on {addon_name!r}") from None
+
 
 class PoolsideMocks(pulumi.runtime.Mocks):
     """Answers the resource registrations and invokes of the Poolside program."""
@@ -331,6 +351,16 @@ class PoolsideMocks(pulumi.runtime.Mocks):
             }, []
         if args.token == "aws:eks/getCluster:getCluster":
             return self.cluster_state(str(args.args["name"])), []
+        if args.token == "aws:eks/getAddonVersion:getAddonVersion":
+            name, kubernetes = str(args.args["addonName"]), str(args.args["kubernetesVersion"])
+            return {
+                "id": name,
+                "addonName": name,
+                "kubernetesVersion": kubernetes,
+                "mostRecent": bool(args.args.get("mostRecent", False)),
+                "version": addon_version(name, kubernetes),
+                "region": env.region,
+            }, []
         if args.token == "aws:ssm/getParameter:getParameter":
             # AWS's public AMI parameters (`/aws/service/ami-...`) hold an AMI id of the region.
             name = str(args.args["name"])

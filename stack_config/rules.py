@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic.alias_generators import to_camel
+
 from aws_environment import is_arm64_instance_type
 from naming import EKS_NODE_GROUP_NAME_MAX, MAX_PREFIX_LENGTH, Names, default_prefix
 from stack_config.errors import Problem
 
 if TYPE_CHECKING:
-    from stack_config.sections import BastionConfig, ClusterConfig
+    from stack_config.sections import AddonsConfig, BastionConfig, ClusterConfig
 
 
 def bastion_subnet_id(bastion: BastionConfig, cluster: ClusterConfig) -> str | None:
@@ -30,6 +32,7 @@ def cross_section_problems(
     deployment_prefix: str | None,
     cluster: ClusterConfig | None,
     bastion: BastionConfig | None,
+    addons: AddonsConfig | None = None,
 ) -> list[Problem]:
     """The rules across sections. Each takes part only when every section it reads is valid
     (None: invalid), so they also run, as far as they can, beside other sections' errors."""
@@ -86,4 +89,33 @@ def cross_section_problems(
                 "to false",
             )
         )
+    if cluster is not None and addons is not None:
+        problems += _addon_problems(cluster, addons)
     return problems
+
+
+def _addon_problems(cluster: ClusterConfig, addons: AddonsConfig) -> list[Problem]:
+    """Add-on settings the program would silently ignore: those of an existing cluster whose
+    add-ons it does not manage, and `manageOnExistingCluster` on a cluster it creates."""
+    if cluster.existing_cluster_name is None:
+        if addons.manage_on_existing_cluster:
+            return [
+                (
+                    "addons.manageOnExistingCluster",
+                    "only applies to an existing cluster (poolside:cluster.existingClusterName); "
+                    "the program always manages the enabled add-ons of a cluster it creates",
+                )
+            ]
+        return []
+    if addons.manage_on_existing_cluster:
+        return []
+    given = {to_camel(name) for name in addons.model_fields_set}
+    return [
+        (
+            ("addons", key),
+            "the program manages no add-on of an existing cluster unless "
+            "poolside:addons.manageOnExistingCluster is true: set it, or remove this key",
+        )
+        for key in addons.settings
+        if key in given
+    ]

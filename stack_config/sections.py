@@ -17,6 +17,7 @@ from naming import DEPLOYMENT_TAG, MAX_PREFIX_LENGTH, Names, default_prefix
 from stack_config.errors import CrossFieldError
 from stack_config.rules import bastion_subnet_id, cross_section_problems
 from stack_config.values import (
+    AddonVersion,
     AmiId,
     BedrockModelId,
     BucketName,
@@ -287,6 +288,70 @@ class ClusterConfig(Section):
         return self
 
 
+class AddonConfig(Section):
+    enabled: bool = Field(True, description="Manage this add-on.")
+    version: AddonVersion | None = Field(
+        None,
+        description=(
+            "Pinned add-on version, such as `v1.19.0-eksbuild.1`. Default: the newest for the "
+            "cluster's Kubernetes version, looked up at every run."
+        ),
+    )
+
+
+class OptionalAddonConfig(AddonConfig):
+    enabled: bool = Field(False, description="Manage this add-on (off unless asked).")
+
+
+class AddonsConfig(Section):
+    vpc_cni: AddonConfig = Field(
+        default_factory=lambda: AddonConfig.model_validate({}),
+        description=(
+            "`vpc-cni`, with its IRSA role `<deploymentPrefix>-eks-vpc-cni-role`; before the "
+            "node groups."
+        ),
+    )
+    kube_proxy: AddonConfig = Field(
+        default_factory=lambda: AddonConfig.model_validate({}),
+        description="`kube-proxy`; before the node groups.",
+    )
+    coredns: AddonConfig = Field(
+        default_factory=lambda: AddonConfig.model_validate({}),
+        description="`coredns`; after the node groups.",
+    )
+    ebs_csi_driver: AddonConfig = Field(
+        default_factory=lambda: AddonConfig.model_validate({}),
+        description=(
+            "`aws-ebs-csi-driver`, with its IRSA role `<deploymentPrefix>-eks-ebs-csi-role`; "
+            "after the node groups."
+        ),
+    )
+    metrics_server: OptionalAddonConfig = Field(
+        default_factory=lambda: OptionalAddonConfig.model_validate({}),
+        description="`metrics-server`; after the node groups.",
+    )
+    snapshot_controller: OptionalAddonConfig = Field(
+        default_factory=lambda: OptionalAddonConfig.model_validate({}),
+        description="`snapshot-controller` (CSI volume snapshots); after the node groups.",
+    )
+    manage_on_existing_cluster: bool = Field(
+        False,
+        description=(
+            "With `cluster.existingClusterName`, manage the enabled add-ons on that cluster. "
+            "Default: an existing cluster's add-ons stay its owner's."
+        ),
+    )
+
+    @property
+    def settings(self) -> dict[str, AddonConfig]:
+        """Each add-on's settings by its config key (`vpcCni`, ...), in the order above."""
+        return {
+            to_camel(name): getattr(self, name)
+            for name, field in AddonsConfig.model_fields.items()
+            if section_model(field.annotation) is not None
+        }
+
+
 class PodRoleConfig(Section):
     namespace: KubernetesName = Field(
         "poolside", description="Namespace of the Poolside service accounts given by name alone."
@@ -476,6 +541,10 @@ class StackConfig(Section):
         default_factory=lambda: EcrConfig.model_validate({}), description="The ECR repositories."
     )
     cluster: ClusterConfig = Field(description="The EKS cluster: created, or an existing one.")
+    addons: AddonsConfig = Field(
+        default_factory=lambda: AddonsConfig.model_validate({}),
+        description="The cluster's EKS managed add-ons: which the program manages, and versions.",
+    )
     pod_role: PodRoleConfig = Field(
         default_factory=lambda: PodRoleConfig.model_validate({}),
         description="The Poolside pod role (IRSA) and its service accounts.",
@@ -504,6 +573,7 @@ class StackConfig(Section):
             deployment_prefix=self.deployment_prefix,
             cluster=self.cluster,
             bastion=self.bastion,
+            addons=self.addons,
         )
         if problems:
             raise CrossFieldError(problems)

@@ -192,6 +192,11 @@ BedrockModelId = Annotated[
         "a Bedrock model id such as anthropic.claude-sonnet-4-20250514-v1:0",
     ),
 ]
+# `describe-addon-versions` spells every EKS add-on version `v<major>.<minor>.<patch>-eksbuild.<n>`.
+AddonVersion = Annotated[
+    str,
+    pattern(r"v\d+\.\d+\.\d+-eksbuild\.\d+", "an EKS add-on version such as v1.11.4-eksbuild.2"),
+]
 AwsRegion = Annotated[str, pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region such as us-east-1")]
 
 

@@ -24,6 +24,7 @@ COMPONENTS = [
     ("cluster", "poolside:aws:EksCluster"),
     ("cluster", "poolside:aws:NodeGroups"),
     ("data", "poolside:aws:Bucket"),
+    ("ebs-csi", "poolside:aws:IamRole"),
     ("ecr", "poolside:aws:EcrRepositories"),
     ("kms", "poolside:aws:KmsKey"),
     ("oidc", "poolside:aws:OidcProvider"),
@@ -219,6 +220,7 @@ def test_stack_outputs(partition: str) -> None:
             },
         },
         "vpcCniRoleArn": f"{roles}poolside-acme-eks-vpc-cni-role",
+        "ebsCsiDriverRoleArn": f"{roles}poolside-acme-eks-ebs-csi-role",
         "serviceAccountAnnotations": {
             "poolside:poolside": f"eks.amazonaws.com/role-arn: {roles}poolside-acme-eks-pod-role",
             "kube-system:aws-load-balancer-controller": (
@@ -293,6 +295,9 @@ def test_the_environment_is_looked_up_once() -> None:
     config = engine_config({"deploymentName": "acme", "cluster": CLUSTER}, "us-east-1")
     run_program(config, mocks, stack="test")
     assert sorted(call.token for call in mocks.calls) == [
+        # the newest version of each add-on that is not pinned: vpc-cni, kube-proxy, coredns,
+        # aws-ebs-csi-driver
+        *["aws:eks/getAddonVersion:getAddonVersion"] * 4,
         "aws:index/getCallerIdentity:getCallerIdentity",
         "aws:index/getPartition:getPartition",
         "aws:index/getRegion:getRegion",
@@ -404,6 +409,7 @@ def test_bedrock_can_be_switched_off() -> None:
         "poolside-acme-eks-pod-role",
         "poolside-acme-aws-load-balancer-controller",
         "poolside-acme-eks-vpc-cni-role",
+        "poolside-acme-eks-ebs-csi-role",
         "poolside-acme-bastion-role",
     }
     assert "bedrockCustomizationRoleArn" not in recording.stack_outputs

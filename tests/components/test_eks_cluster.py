@@ -391,6 +391,7 @@ def test_vpc_cni_addon_runs_with_its_irsa_role(program: ProgramRun) -> None:
     assert addon.inputs == {
         "clusterName": "poolside-acme",
         "addonName": "vpc-cni",
+        "addonVersion": "v1.20.4-eksbuild.1",  # the newest for the cluster's version (mocks)
         "serviceAccountRoleArn": role.outputs["arn"],
         "resolveConflictsOnCreate": "OVERWRITE",
         "resolveConflictsOnUpdate": "PRESERVE",
@@ -507,6 +508,7 @@ def test_vpc_cni_then_node_groups_then_coredns(program: ProgramRun) -> None:
     assert len(node_role_parts) == 3  # the role and its two attachments
     groups = recording.by_type("eks:index:ManagedNodeGroup")
     assert {g.name for g in groups} == {f"cluster-{group}" for group in DISK_SIZE_GIB}
+    kube_proxy = recording.one("aws:eks/addon:Addon", "cluster-kube-proxy")
     for group in groups:
         template = recording.one(
             "aws:ec2/launchTemplate:LaunchTemplate", f"{group.name}-launch-template"
@@ -515,6 +517,7 @@ def test_vpc_cni_then_node_groups_then_coredns(program: ProgramRun) -> None:
         # ... and the cluster's version (the component and its inner cluster)
         assert set(group.dependencies) == node_role_parts | {
             vpc_cni.urn,
+            kube_proxy.urn,
             template.urn,
             eks.urn,
             inner.urn,
@@ -524,6 +527,7 @@ def test_vpc_cni_then_node_groups_then_coredns(program: ProgramRun) -> None:
     assert coredns.inputs == {
         "clusterName": "poolside-acme",
         "addonName": "coredns",
+        "addonVersion": "v1.12.4-eksbuild.1",
         "resolveConflictsOnCreate": "OVERWRITE",
         "resolveConflictsOnUpdate": "PRESERVE",
         "tags": MERGED_TAGS,
@@ -543,6 +547,8 @@ def test_node_groups_and_coredns_keep_their_place_through_an_alias(program: Prog
     aliases = {r.name: program.aliases[r.urn] for r in recording.resources if r.parent == nodes.urn}
     assert aliases == {
         "cluster-vpc-cni": [],
+        "cluster-kube-proxy": [],  # new: pulumi-eks's own was inside its Cluster component
+        "cluster-aws-ebs-csi-driver": [],  # new
         **{f"cluster-{group}-launch-template": [] for group in DISK_SIZE_GIB},
         **{f"cluster-{group}": moved for group in DISK_SIZE_GIB},
         "cluster-coredns": moved,

@@ -143,6 +143,11 @@ def test_every_role_holds_exactly_its_policies(stack: tuple[str, Recording]) -> 
         },
         "poolside-acme-eks-vpc-cni-role": {aws + "AmazonEKS_CNI_Policy"},
         "poolside-acme-eks-inference-role": {ours + "inference-models-read"},
+        # AWS's EC2-side policy (a service-role policy) and the deployment key's grants.
+        "poolside-acme-eks-ebs-csi-role": {
+            aws + "service-role/AmazonEBSCSIDriverPolicy",
+            ours + "ebs-csi-kms",
+        },
         "poolside-acme-eks-pod-role": {ours + name for name in pod},
         "poolside-acme-aws-load-balancer-controller": {ours + "aws-load-balancer-controller"},
         # The spec's six bastion policies and its Session Manager one: no IAM-writing policy, and

@@ -147,6 +147,7 @@ ROLE_SUFFIXES = {
     "load-balancer-controller": "-aws-load-balancer-controller",
     "vpc-cni": "-eks-vpc-cni-role",
     "inference": "-eks-inference-role",
+    "ebs-csi": "-eks-ebs-csi-role",
     "node": "-eks-node-role",
     "cluster": "-eks-cluster-role",
     "bastion": "-bastion-role",
@@ -855,6 +856,147 @@ VPC_CNI: list[Case] = [
     ),
 ]
 
+# The copy of AmazonEBSCSIDriverPolicy names the `aws` partition: identity requests run there.
+EBS_COPY_PARTITIONS = frozenset({"aws"})
+
+
+def _volume(d: Deployment) -> str:
+    return d.arn("ec2", "volume/vol-0123456789abcdef0")
+
+
+def _grant(action: str, *, for_aws_resource: bool, key: Callable[[Deployment], str]) -> Build:
+    """A grant request on a key, as EC2 sends it for an encrypted volume (or a caller would)."""
+    return lambda d: Request(action, key(d), {"kms:GrantIsForAWSResource": for_aws_resource})
+
+
+def _deployment_key(d: Deployment) -> str:
+    return d.key_arn
+
+
+def _on_key(action: str) -> Build:
+    return lambda d: Request(action, d.key_arn)
+
+
+EBS_CSI: list[Case] = [
+    trust("controller", ALLOW, web_identity("kube-system", "ebs-csi-controller-sa")),
+    trust("node-plugin", DENY, web_identity("kube-system", "ebs-csi-node-sa")),
+    trust("aws-node", DENY, web_identity("kube-system", "aws-node")),
+    trust("same-name-in-another-namespace", DENY, web_identity("default", "ebs-csi-controller-sa")),
+    trust("pod-service-account", DENY, web_identity(POD_NAMESPACE, "poolside")),
+    trust(
+        "wrong-audience",
+        DENY,
+        web_identity("kube-system", "ebs-csi-controller-sa", audience="other"),
+    ),
+    trust(
+        "another-provider",
+        DENY,
+        web_identity("kube-system", "ebs-csi-controller-sa", other_provider=True),
+    ),
+    trust("account-root", DENY, account_root),
+    # -- the deployment key, for volumes encrypted with it: grants only for AWS resources
+    *(
+        identity(
+            f"kms-{action.split(':')[1].lower()}-for-aws-resource",
+            ALLOW,
+            _grant(action, for_aws_resource=True, key=_deployment_key),
+            EBS_COPY_PARTITIONS,
+        )
+        for action in ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
+    ),
+    identity(
+        "kms-creategrant-not-for-aws-resource",
+        DENY,
+        _grant("kms:CreateGrant", for_aws_resource=False, key=_deployment_key),
+        EBS_COPY_PARTITIONS,
+    ),
+    identity(
+        "kms-creategrant-without-the-condition-key",
+        DENY,
+        lambda d: Request("kms:CreateGrant", d.key_arn),
+        EBS_COPY_PARTITIONS,
+    ),
+    identity(
+        "kms-creategrant-on-another-key",
+        DENY,
+        _grant("kms:CreateGrant", for_aws_resource=True, key=lambda d: _other_key(d)),
+        EBS_COPY_PARTITIONS,
+    ),
+    *(
+        identity(
+            f"kms-{action.split(':')[1].lower()}",
+            ALLOW,
+            _on_key(action),
+            EBS_COPY_PARTITIONS,
+        )
+        for action in (
+            "kms:Encrypt",
+            "kms:Decrypt",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:DescribeKey",
+        )
+    ),
+    identity(
+        "kms-decrypt-other-key",
+        DENY,
+        lambda d: Request("kms:Decrypt", _other_key(d)),
+        EBS_COPY_PARTITIONS,
+    ),
+    identity(
+        "kms-schedule-key-deletion",
+        DENY,
+        lambda d: Request("kms:ScheduleKeyDeletion", d.key_arn),
+        EBS_COPY_PARTITIONS,
+    ),
+    identity(
+        "kms-put-key-policy",
+        DENY,
+        lambda d: Request("kms:PutKeyPolicy", d.key_arn),
+        EBS_COPY_PARTITIONS,
+    ),
+    # -- AmazonEBSCSIDriverPolicy: volumes the driver tags, attached to instances
+    identity(
+        "ec2-create-volume-tagged-by-the-driver",
+        ALLOW,
+        lambda d: Request(
+            "ec2:CreateVolume", _volume(d), {"aws:RequestTag/ebs.csi.aws.com/cluster": "true"}
+        ),
+        EBS_COPY_PARTITIONS,
+    ),
+    identity(
+        "ec2-attach-volume",
+        ALLOW,
+        lambda d: Request("ec2:AttachVolume", _volume(d)),
+        EBS_COPY_PARTITIONS,
+    ),
+    identity(
+        "ec2-delete-volume-the-driver-did-not-create",
+        DENY,
+        lambda d: Request("ec2:DeleteVolume", _volume(d)),
+        EBS_COPY_PARTITIONS,
+    ),
+    identity(
+        "ec2-create-network-interface",
+        DENY,
+        lambda d: Request("ec2:CreateNetworkInterface"),
+        EBS_COPY_PARTITIONS,
+    ),
+    identity(
+        "s3-get-object",
+        DENY,
+        lambda d: Request("s3:GetObject", d.object_arn("x")),
+        EBS_COPY_PARTITIONS,
+    ),
+    identity(
+        "pass-pod-role",
+        DENY,
+        _pass_role(lambda d: role_arn(d, "pod"), "ec2.amazonaws.com"),
+        EBS_COPY_PARTITIONS,
+    ),
+]
+
 # The node role's two AWS-managed policies are carried in full (at their cited versions), so a
 # denial here is a denial by everything attached to the role: the network-interface writes of
 # AmazonEKS_CNI_Policy are gone from the nodes (they are the CNI's IRSA role's now).
@@ -1302,6 +1444,7 @@ MATRIX: dict[str, list[Case]] = {
     "load-balancer-controller": LOAD_BALANCER_CONTROLLER,
     "vpc-cni": VPC_CNI,
     "inference": INFERENCE,
+    "ebs-csi": EBS_CSI,
     "node": NODE,
     "cluster": CLUSTER,
     "bastion": BASTION,

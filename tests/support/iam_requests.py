@@ -39,7 +39,10 @@ PARAMETER = "aws:ssm/parameter:Parameter"
 
 ALL_PARTITIONS = frozenset({"aws", "aws-us-gov", "aws-cn"})
 
-_AWS_MANAGED_ARN = re.compile(r"arn:(?P<partition>[a-z-]+):iam::aws:policy/(?P<name>.+)")
+# An AWS-managed policy's name is the last part of its ARN, after its path (`service-role/`).
+_AWS_MANAGED_ARN = re.compile(
+    r"arn:(?P<partition>[a-z-]+):iam::aws:policy/(?:[\w+=,.@-]+/)*(?P<name>[^/]+)"
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,6 +161,126 @@ AWS_MANAGED_COPIES: dict[str, ManagedPolicyCopy] = {
                 }
             ],
             ALL_PARTITIONS,
+        ),
+        # The EBS CSI controller's IRSA role (`policy/service-role/AmazonEBSCSIDriverPolicy`).
+        # Its volume and snapshot ARNs name the `aws` partition. (The text is v15's, as
+        # zoph-io/IAMTrail records GetPolicyVersion; the reference lists v15 as the default.)
+        _copy(
+            "AmazonEBSCSIDriverPolicy",
+            "v15",
+            "2026-05-13",
+            [
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "ec2:DescribeAvailabilityZones",
+                        "ec2:DescribeInstances",
+                        "ec2:DescribeInstanceTypes",
+                        "ec2:DescribeSnapshots",
+                        "ec2:DescribeTags",
+                        "ec2:DescribeVolumes",
+                        "ec2:DescribeVolumesModifications",
+                        "ec2:DescribeVolumeStatus",
+                    ],
+                    "Resource": "*",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:CreateSnapshot", "ec2:ModifyVolume"],
+                    "Resource": "arn:aws:ec2:*:*:volume/*",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:CopyVolumes"],
+                    "Resource": ["arn:aws:ec2:*:*:volume/vol-*"],
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:AttachVolume", "ec2:DetachVolume"],
+                    "Resource": ["arn:aws:ec2:*:*:volume/*", "arn:aws:ec2:*:*:instance/*"],
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:CreateVolume", "ec2:EnableFastSnapshotRestores"],
+                    "Resource": "arn:aws:ec2:*:*:snapshot/*",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:CreateTags"],
+                    "Resource": ["arn:aws:ec2:*:*:volume/*", "arn:aws:ec2:*:*:snapshot/*"],
+                    "Condition": {
+                        "StringEquals": {
+                            "ec2:CreateAction": ["CreateVolume", "CreateSnapshot", "CopyVolumes"]
+                        }
+                    },
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:DeleteTags"],
+                    "Resource": ["arn:aws:ec2:*:*:volume/*", "arn:aws:ec2:*:*:snapshot/*"],
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:CreateVolume", "ec2:CopyVolumes"],
+                    "Resource": "arn:aws:ec2:*:*:volume/*",
+                    "Condition": {"StringLike": {"aws:RequestTag/ebs.csi.aws.com/cluster": "true"}},
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:CreateVolume", "ec2:CopyVolumes"],
+                    "Resource": "arn:aws:ec2:*:*:volume/*",
+                    "Condition": {"StringLike": {"aws:RequestTag/CSIVolumeName": "*"}},
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:DeleteVolume"],
+                    "Resource": "arn:aws:ec2:*:*:volume/*",
+                    "Condition": {
+                        "StringLike": {"ec2:ResourceTag/ebs.csi.aws.com/cluster": "true"}
+                    },
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:DeleteVolume"],
+                    "Resource": "arn:aws:ec2:*:*:volume/*",
+                    "Condition": {"StringLike": {"ec2:ResourceTag/CSIVolumeName": "*"}},
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:DeleteVolume"],
+                    "Resource": "arn:aws:ec2:*:*:volume/*",
+                    "Condition": {
+                        "StringLike": {"ec2:ResourceTag/kubernetes.io/created-for/pvc/name": "*"}
+                    },
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:CreateSnapshot"],
+                    "Resource": "arn:aws:ec2:*:*:snapshot/*",
+                    "Condition": {"StringLike": {"aws:RequestTag/CSIVolumeSnapshotName": "*"}},
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:CreateSnapshot"],
+                    "Resource": "arn:aws:ec2:*:*:snapshot/*",
+                    "Condition": {"StringLike": {"aws:RequestTag/ebs.csi.aws.com/cluster": "true"}},
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:DeleteSnapshot", "ec2:LockSnapshot"],
+                    "Resource": "arn:aws:ec2:*:*:snapshot/*",
+                    "Condition": {"StringLike": {"ec2:ResourceTag/CSIVolumeSnapshotName": "*"}},
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["ec2:DeleteSnapshot", "ec2:LockSnapshot"],
+                    "Resource": "arn:aws:ec2:*:*:snapshot/*",
+                    "Condition": {
+                        "StringLike": {"ec2:ResourceTag/ebs.csi.aws.com/cluster": "true"}
+                    },
+                },
+            ],
+            frozenset({"aws"}),
         ),
         # AmazonEKSClusterPolicy (the cluster role's) is not carried: the matrix judges only
         # that role's trust.
