@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from offline_preview.mocks import PoolsideMocks
 from stack_config import StackConfigError
-from tests.support.harness import ACCOUNT_ID, CLUSTER, PARTITIONS, REGIONS, environment, run_stack
-
-ROOT = Path(__file__).resolve().parent.parent
-
+from tests.support.harness import (
+    ACCOUNT_ID,
+    CLUSTER,
+    PARTITIONS,
+    PROJECT_ROOT,
+    REGIONS,
+    SONNET_4,
+    environment,
+    run_stack,
+)
 
 # (name, type): the cluster and its node groups are both "cluster", of different types.
 COMPONENTS = [
@@ -302,16 +307,18 @@ def test_the_environment_is_looked_up_once() -> None:
 
 def test_program_code_never_writes_a_literal_partition() -> None:
     files = subprocess.run(
-        ["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "ls-files", "*.py"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     program = [f for f in files if not f.startswith("tests/")] or [
-        str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py") if "tests" not in p.parts
+        str(p.relative_to(PROJECT_ROOT))
+        for p in PROJECT_ROOT.rglob("*.py")
+        if "tests" not in p.parts
     ]
     offenders = [
         f"{name}:{number}"
         for name in program
-        if (ROOT / name).exists()
-        for number, line in enumerate((ROOT / name).read_text().splitlines(), 1)
+        if (PROJECT_ROOT / name).exists()
+        for number, line in enumerate((PROJECT_ROOT / name).read_text().splitlines(), 1)
         if re.search(r"arn:aws(-us-gov|-cn)?:", line)
     ]
     assert offenders == []
@@ -319,8 +326,8 @@ def test_program_code_never_writes_a_literal_partition() -> None:
 
 def test_program_never_reads_the_shared_folder() -> None:
     offenders = [
-        str(p.relative_to(ROOT))
-        for p in ROOT.rglob("*.py")
+        str(p.relative_to(PROJECT_ROOT))
+        for p in PROJECT_ROOT.rglob("*.py")
         if "venv" not in p.parts and "tests" not in p.parts and "../shared" in p.read_text()
     ]
     assert offenders == []
@@ -524,9 +531,6 @@ def test_existing_cluster_in_config_map_mode_cannot_take_the_bastions_access_ent
     )
     without_bastion = run_stack({**EXISTING, "bastion": {"enabled": False}}, mocks=config_map_only)
     assert without_bastion.by_type("aws:eks/accessEntry:AccessEntry") == []
-
-
-SONNET_4 = "anthropic.claude-sonnet-4-20250514-v1:0"
 
 
 def test_bedrock_is_refused_in_china_and_profiles_must_serve_the_stack_region() -> None:

@@ -27,14 +27,7 @@ import yaml
 from aws_environment import DNS_SUFFIXES, partition_of_region
 from naming import MAX_PREFIX_LENGTH
 from offline_preview.__main__ import main as offline_preview
-from stack_config import (
-    PROFILE_SOURCE_REGIONS,
-    profile_geographies_of,
-    profile_serves_region,
-)
-from tests.support.harness import ACCOUNT_ID, CLUSTER, REGIONS
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.harness import ACCOUNT_ID, CLUSTER, PROJECT_ROOT, REGIONS
 
 # "IAM and AWS STS quotas" (IAM User Guide): whitespace is not counted.
 MANAGED_POLICY_QUOTA = 6_144
@@ -344,7 +337,7 @@ def test_a_user_running_the_offline_preview_sees_the_same_single_line(workdir: P
     )
     result = subprocess.run(
         [sys.executable, "-m", "offline_preview", "--config-file", str(path)],
-        cwd=ROOT,
+        cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         timeout=120,
@@ -615,77 +608,6 @@ def test_a_profile_of_another_geography_is_refused(
         f"the stack's region {region} (its ARN would not exist there); use the profile of this "
         f'region\'s geography ({served}) (got "{profile}")'
     ]
-
-
-@pytest.mark.parametrize(
-    ("geography", "region", "serves"),
-    [
-        ("us", "us-east-1", True),
-        ("us", "us-west-2", True),
-        ("us", "ca-central-1", True),
-        ("us", "us-gov-west-1", False),  # `us-` alone would take GovCloud in
-        ("us", "eu-west-1", False),
-        ("us-gov", "us-gov-west-1", True),
-        ("us-gov", "us-gov-east-1", True),
-        ("us-gov", "us-east-1", False),
-        ("ca", "ca-central-1", True),
-        ("ca", "ca-west-1", True),
-        ("ca", "us-east-1", False),
-        ("eu", "eu-central-1", True),
-        ("eu", "il-central-1", True),
-        ("eu", "il-central-2", False),  # a region, not a prefix
-        ("eu", "us-west-2", False),
-        ("apac", "ap-southeast-1", True),
-        ("apac", "ap-northeast-1", True),
-        ("apac", "me-south-1", False),
-        ("jp", "ap-northeast-1", True),
-        ("jp", "ap-northeast-3", True),
-        ("jp", "ap-northeast-2", False),
-        ("jp", "ap-southeast-1", False),
-        ("jp", "ap-northeast-10", False),  # exact regions: no prefix match
-        ("au", "ap-southeast-2", True),
-        ("au", "ap-southeast-4", True),
-        ("au", "ap-southeast-1", False),
-        ("global", "us-east-1", True),
-        ("global", "eu-west-1", True),
-        ("global", "sa-east-1", True),
-        ("global", "us-gov-west-1", False),
-        ("global", "cn-north-1", False),
-        ("nope", "us-east-1", False),  # an unknown geography serves nowhere
-    ],
-)
-def test_profile_serves_region(geography: str, region: str, serves: bool) -> None:
-    assert profile_serves_region(geography, region) is serves
-
-
-def test_every_geography_the_config_accepts_has_source_regions() -> None:
-    # The profile id pattern's geographies, in the order messages list them.
-    assert list(PROFILE_SOURCE_REGIONS) == [
-        "us",
-        "us-gov",
-        "ca",
-        "eu",
-        "apac",
-        "jp",
-        "au",
-        "global",
-    ]
-
-
-@pytest.mark.parametrize(
-    ("region", "geographies"),
-    [
-        ("us-west-2", "us., global."),
-        ("ca-central-1", "us., ca., global."),
-        ("ap-northeast-1", "apac., jp., global."),
-        ("ap-southeast-2", "apac., au., global."),
-        ("il-central-1", "eu., global."),
-        ("us-gov-west-1", "us-gov."),
-        ("cn-north-1", "none"),
-    ],
-)
-def test_profile_geographies_of_a_region(region: str, geographies: str) -> None:
-    assert profile_geographies_of(region) == geographies
 
 
 def test_a_profile_with_regions_is_refused_naming_the_key(workdir: Path) -> None:

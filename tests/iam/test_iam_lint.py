@@ -14,6 +14,7 @@ from tests.support.iam_lint import (
     lint_policy,
     resolve_action,
 )
+from tests.support.policies import document
 
 ACCOUNT = "123456789012"
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -22,10 +23,6 @@ TARGET_GROUP_FORMAT = (
     "arn:${Partition}:elasticloadbalancing:${Region}:${Account}:"
     "targetgroup/${TargetGroupName}/${TargetGroupId}"
 )
-
-
-def _policy(*statements: Mapping[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
 def _allow(action: str | list[str], resource: str | list[str]) -> dict[str, Any]:
@@ -39,7 +36,7 @@ def _lint(
     allow: Mapping[str, str] | None = None,
 ) -> list[str]:
     return lint_policy(
-        _policy(*statements),
+        document(*statements),
         partition=partition,
         region=region,
         account_id=ACCOUNT,
@@ -410,7 +407,7 @@ def _twenty_statement_policy(n: int) -> dict[str, Any]:
         _allow("logs:PutLogEvents", f"arn:aws:logs:{arn}:log-group:/app/{n}:*"),
         {"Effect": "Deny", "NotAction": ["s3:*", "kms:*"], "Resource": "*"},
     ]
-    return _policy(*statements)
+    return document(*statements)
 
 
 def test_lint_speed() -> None:

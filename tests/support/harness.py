@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from aws_environment import DNS_SUFFIXES, AwsEnvironment
 from components.bucket import Bucket, BucketArgs
 from components.kms_key import KmsKey, KmsKeyArgs
-from offline_preview.engine import RecordedResource, Recording, run_program
+from offline_preview.engine import Recording, run_program
 from offline_preview.mocks import PoolsideMocks
 from offline_preview.stack_file import project_defaults
+
+# The project's root: the program, its stack files and the README.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 ACCOUNT_ID = "123456789012"
 REGIONS = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}
 PARTITIONS = tuple(REGIONS)
+SONNET_4 = "anthropic.claude-sonnet-4-20250514-v1:0"
+
+# The merged tags of deployment `acme` with a user tag, as components receive them.
+TAGS = {"owner": "platform", "poolside:deployment": "acme"}
+# A key ARN per partition, for components that take the deployment's key as an input.
+KEY_ARN = {
+    p: f"arn:{p}:kms:{REGIONS[p]}:{ACCOUNT_ID}:key/00000000-0000-4000-8000-000000000000"
+    for p in PARTITIONS
+}
 
 
 # A created cluster in a VPC with three private subnets: the smallest valid `poolside:cluster`.
@@ -94,9 +107,3 @@ def run_stack(
     if program is None:
         return run_program(config, mocks, stack="test")
     return run_program(config, mocks, stack="test", program=program)
-
-
-def policy(resource: RecordedResource, key: str = "policy") -> dict[str, Any]:
-    """A JSON policy input of a recorded resource, parsed."""
-    parsed: dict[str, Any] = json.loads(resource.inputs[key])
-    return parsed
