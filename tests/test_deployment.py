@@ -8,7 +8,6 @@ import subprocess
 
 import pytest
 
-from offline_preview.mocks import PoolsideMocks
 from stack_config import StackConfigError
 from tests.support.harness import (
     ACCOUNT_ID,
@@ -17,7 +16,7 @@ from tests.support.harness import (
     PROJECT_ROOT,
     REGIONS,
     SONNET_4,
-    environment,
+    record_stack,
     run_stack,
 )
 
@@ -290,14 +289,7 @@ def test_invalid_config_leaves_only_the_stack_registered() -> None:
 
 
 def test_the_environment_is_looked_up_once() -> None:
-    from offline_preview.engine import run_program
-    from offline_preview.mocks import PoolsideMocks
-    from tests.support.harness import CLUSTER, engine_config, environment
-
-    mocks = PoolsideMocks(environment("aws"))
-    config = engine_config({"deploymentName": "acme", "cluster": CLUSTER}, "us-east-1")
-    run_program(config, mocks, stack="test")
-    assert sorted(call.token for call in mocks.calls) == [
+    assert sorted(token for token, _ in record_stack().calls) == [
         "aws:index/getCallerIdentity:getCallerIdentity",
         "aws:index/getPartition:getPartition",
         "aws:index/getRegion:getRegion",
@@ -447,11 +439,10 @@ def test_load_balancer_controller_role_can_be_switched_off_or_moved() -> None:
     assert subject == "system:serviceaccount:ingress:lbc"
 
 
-def existing_cluster_mocks(**overrides: object) -> PoolsideMocks:
-    """Mocks whose `eks.get_cluster("customer-eks")` reports the given fields."""
+def existing_cluster(**overrides: object) -> dict[str, dict[str, object]]:
+    """Cluster overrides: `eks.get_cluster("customer-eks")` reports the given fields."""
     issuer = "https://oidc.eks.us-east-1.amazonaws.com/id/EXISTING"
-    state = {"identities": [{"oidcs": [{"issuer": issuer}]}], **overrides}
-    return PoolsideMocks(environment("aws"), cluster_overrides={"customer-eks": state})
+    return {"customer-eks": {"identities": [{"oidcs": [{"issuer": issuer}]}], **overrides}}
 
 
 EXISTING = {
@@ -470,7 +461,7 @@ def test_existing_cluster_and_provider_create_no_cluster_and_no_provider() -> No
             "cluster": {"existingClusterName": "customer-eks", "existingOidcProviderArn": arn},
             "bastion": {"subnetId": "subnet-0123456789abcdef0"},
         },
-        mocks=existing_cluster_mocks(),
+        cluster_overrides=existing_cluster(),
     )
     assert recording.by_type("eks:index:Cluster") == []
     assert recording.by_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
@@ -507,29 +498,31 @@ def test_existing_provider_must_be_the_clusters_issuer_in_this_account(
                 **EXISTING,
                 "cluster": {"existingClusterName": "customer-eks", "existingOidcProviderArn": arn},
             },
-            mocks=existing_cluster_mocks(),
+            cluster_overrides=existing_cluster(),
         )
     assert caught.value.problems == [message]
 
 
 def test_existing_cluster_in_config_map_mode_cannot_take_the_bastions_access_entry() -> None:
-    config_map_only = existing_cluster_mocks(
+    config_map_only = existing_cluster(
         accessConfigs=[
             {"authenticationMode": "CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": True}
         ]
     )
     with pytest.raises(StackConfigError) as caught:
-        run_stack(EXISTING, mocks=config_map_only)
+        run_stack(EXISTING, cluster_overrides=config_map_only)
     [line] = caught.value.problems
     assert line.startswith(
         "poolside:cluster.existingClusterName: cluster 'customer-eks' authenticates with the aws-auth ConfigMap only"
     )
-    config_map_only = existing_cluster_mocks(
+    config_map_only = existing_cluster(
         accessConfigs=[
             {"authenticationMode": "CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": True}
         ]
     )
-    without_bastion = run_stack({**EXISTING, "bastion": {"enabled": False}}, mocks=config_map_only)
+    without_bastion = run_stack(
+        {**EXISTING, "bastion": {"enabled": False}}, cluster_overrides=config_map_only
+    )
     assert without_bastion.by_type("aws:eks/accessEntry:AccessEntry") == []
 
 
@@ -701,7 +694,7 @@ def test_load_balancer_controller_helm_values_of_an_existing_cluster(
     create_service_accounts: bool,
 ) -> None:
     # The VPC is the one `eks.get_cluster` reports for the customer's cluster.
-    mocks = existing_cluster_mocks(
+    overrides = existing_cluster(
         vpcConfig={"clusterSecurityGroupId": "sg-0aaaabbbbccccdddd", "vpcId": OTHER_VPC_ID}
     )
     recording = run_stack(
@@ -712,7 +705,7 @@ def test_load_balancer_controller_helm_values_of_an_existing_cluster(
                 "createServiceAccounts": create_service_accounts,
             },
         },
-        mocks=mocks,
+        cluster_overrides=overrides,
     )
     assert recording.stack_outputs["loadBalancerControllerHelmValues"] == {
         "clusterName": "customer-eks",

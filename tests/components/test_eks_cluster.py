@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from offline_preview.mocks import PoolsideMocks
 from tests.support.cluster import EXISTING_VPC_ID, build, cluster_config
 from tests.support.harness import (
     CLUSTER,
     KEY_ARN,
     PARTITIONS,
-    environment,
     run_stack,
 )
 from tests.support.policies import policy
@@ -89,18 +87,15 @@ def test_public_endpoint_carries_the_allowlist() -> None:
 def test_existing_cluster_is_looked_up_and_creates_nothing_but_the_provider() -> None:
     config = cluster_config(existingClusterName="customer-eks")
     # What `eks.get_cluster` reports of the customer's cluster: its VPC comes from there.
-    mocks = PoolsideMocks(
-        environment("aws"),
-        cluster_overrides={
-            "customer-eks": {
-                "vpcConfig": {
-                    "clusterSecurityGroupId": "sg-0aaaabbbbccccdddd",
-                    "vpcId": EXISTING_VPC_ID,
-                }
+    overrides = {
+        "customer-eks": {
+            "vpcConfig": {
+                "clusterSecurityGroupId": "sg-0aaaabbbbccccdddd",
+                "vpcId": EXISTING_VPC_ID,
             }
-        },
-    )
-    recording = run_stack(program=lambda: build("aws", config), mocks=mocks)
+        }
+    }
+    recording = run_stack(program=lambda: build("aws", config), cluster_overrides=overrides)
     assert recording.by_type("eks:index:Cluster") == []
     assert recording.by_type("eks:index:ManagedNodeGroup") == []
     assert {r.inputs["name"] for r in recording.by_type("aws:iam/role:Role")} == {

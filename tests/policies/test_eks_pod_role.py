@@ -132,7 +132,11 @@ def build(partition: str, bedrock: BedrockConfig) -> None:
 def rendered(partition: str, bedrock: BedrockConfig | None = None) -> dict[str, Any]:
     """Every rendered document parsed, plus `raw` (the JSON strings) and `keyArn`."""
     config = bedrock or bedrock_config()
-    outputs = run_stack(partition=partition, program=lambda: build(partition, config)).stack_outputs
+    outputs = run_stack(
+        partition=partition,
+        program=lambda: build(partition, config),
+        key=f"pod role documents {config.model_dump_json()}",
+    ).stack_outputs
     names = pod_policies(partition) + CUSTOMIZATION_POLICIES
     assert set(outputs) == {*names, "keyArn", "roleTrust"}
     result: dict[str, Any] = {name: json.loads(outputs[name]) for name in names}

@@ -3,6 +3,7 @@ then the `Bastion` (and, on request, the deployment's parameters), as its tests 
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -114,7 +115,12 @@ def build(
 
 
 def run(partition: str = "aws", **kwargs: Any) -> Recording:
-    return run_stack(partition=partition, program=lambda: build(partition, **kwargs))
+    """The recording of `build` (once per session for the same arguments)."""
+    return run_stack(
+        partition=partition,
+        program=lambda: build(partition, **kwargs),
+        key=f"bastion {json.dumps(kwargs, sort_keys=True)}",
+    )
 
 
 def documents(recording: Recording) -> dict[str, dict[str, Any]]:
