@@ -18,9 +18,10 @@ from tests.support.harness import (
     ACCOUNT_ID,
     REGIONS,
     TAGS,
+    StackRun,
     build_key_and_bucket,
     environment,
-    run_stack,
+    record_stack,
 )
 from tests.support.policies import policy
 
@@ -39,6 +40,10 @@ PURPOSES = (
     "default-iam-read",
     "session-manager",
 )
+
+# The bastion's AMI by default: AWS's public parameter of the latest Amazon Linux 2023 (x86_64).
+AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+GET_PARAMETER = "aws:ssm/getParameter:getParameter"
 
 ROLE = "aws:iam/role:Role"
 POLICY = "aws:iam/policy:Policy"
@@ -114,13 +119,18 @@ def build(
         pulumi.export("parameterArns", published.arns)
 
 
-def run(partition: str = "aws", **kwargs: Any) -> Recording:
-    """The recording of `build` (once per session for the same arguments)."""
-    return run_stack(
+def record(partition: str = "aws", **kwargs: Any) -> StackRun:
+    """The run of `build` (once per session for the same arguments), with its invokes."""
+    return record_stack(
         partition=partition,
         program=lambda: build(partition, **kwargs),
         key=f"bastion {json.dumps(kwargs, sort_keys=True)}",
     )
+
+
+def run(partition: str = "aws", **kwargs: Any) -> Recording:
+    """The recording of `build` (once per session for the same arguments)."""
+    return record(partition, **kwargs).recording
 
 
 def documents(recording: Recording) -> dict[str, dict[str, Any]]:
