@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from typing import Any
 
 import pytest
+from pulumi.runtime import rpc
 
+from offline_preview.engine import Recording
 from stack_config import StackConfigError
+from tests.support.bastion import AL2023_PARAMETER, GET_PARAMETER
+from tests.support.deployment import EXISTING_PROVIDER, existing_cluster, parameter_names
 from tests.support.harness import (
     ACCOUNT_ID,
     CLUSTER,
@@ -18,6 +23,7 @@ from tests.support.harness import (
     SONNET_4,
     record_stack,
     run_stack,
+    secret_value,
 )
 
 # (name, type): the cluster and its node groups are both "cluster", of different types.
@@ -183,6 +189,9 @@ def test_stack_outputs(partition: str) -> None:
     assert issuer.startswith(f"oidc.eks.{region}.{suffix}/id/")
     roles = f"arn:{partition}:iam::{ACCOUNT_ID}:role/"
     instance_id = recording.one("aws:ec2/instance:Instance", "bastion-instance").id
+    inner = recording.one("aws:eks/cluster:Cluster", "poolside-acme")
+    eks = recording.one("eks:index:Cluster", "cluster-eks")
+    group = recording.one("aws:ec2/securityGroup:SecurityGroup", "bastion-security-group")
     bedrock_outputs = (
         {}  # Bedrock is not offered in China: the harness switches it off there
         if partition == "aws-cn"
@@ -202,9 +211,14 @@ def test_stack_outputs(partition: str) -> None:
         },
         "ecrRepositoryUrls": {"api": f"{ACCOUNT_ID}.dkr.ecr.{region}.{suffix}/poolside-acme/api"},
         "clusterName": "poolside-acme",
-        "clusterEndpoint": outputs["clusterEndpoint"],
+        # the cluster pulumi-eks creates, its endpoint (the mocks make it up from its name)
+        "clusterEndpoint": inner.outputs["endpoint"],
         "vpcId": CLUSTER["vpcId"],
-        "kubeconfig": outputs["kubeconfig"],
+        # pulumi-eks's kubeconfig of the cluster, marked secret
+        "kubeconfig": {
+            rpc._special_sig_key: rpc._special_secret_sig,
+            "value": eks.outputs["kubeconfigJson"],
+        },
         "oidcProviderArn": f"arn:{partition}:iam::{ACCOUNT_ID}:oidc-provider/{issuer}",
         "oidcIssuerUrl": f"https://{issuer}",
         "podRoleArn": f"{roles}poolside-acme-eks-pod-role",
@@ -237,17 +251,16 @@ def test_stack_outputs(partition: str) -> None:
         ),
         "bastionInstanceId": instance_id,
         "bastionStartSessionCommand": f"aws ssm start-session --target {instance_id} --region {region}",
-        "bastionSecurityGroupId": outputs["bastionSecurityGroupId"],
+        "bastionSecurityGroupId": group.id,
         "lockTableName": "poolside-acme-terraform-locks",
     }
     assert re.fullmatch(r"i-[0-9a-f]{17}", instance_id)
-    assert re.fullmatch(r"sg-[0-9a-f]{17}", outputs["bastionSecurityGroupId"])
+    assert re.fullmatch(r"sg-[0-9a-f]{17}", group.id)
     assert outputs["clusterEndpoint"].startswith("https://")
     assert outputs["clusterEndpoint"].endswith(f".{region}.eks.{suffix}")
-    assert outputs["kubeconfig"] == {
-        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-        "value": outputs["kubeconfig"]["value"],
-    }, "the kubeconfig must be a secret output"
+    assert json.loads(secret_value(outputs["kubeconfig"]))["clusters"] == [
+        {"name": "poolside-acme"}
+    ]
     assert key_arn.startswith(f"arn:{partition}:kms:{region}:{ACCOUNT_ID}:key/")
 
 
@@ -269,7 +282,7 @@ def test_invalid_config_registers_nothing_and_raises_one_line_per_problem() -> N
 
 
 def test_invalid_config_leaves_only_the_stack_registered() -> None:
-    from offline_preview.engine import Recording, RecordingMonitor
+    from offline_preview.engine import RecordingMonitor
 
     recorded: list[Recording] = []
     original = RecordingMonitor.__init__
@@ -376,9 +389,9 @@ def test_pod_policies_are_wired_to_the_stacks_bucket_key_and_customization_role(
         p.inputs["name"]: json.loads(p.inputs["policy"])
         for p in recording.by_type("aws:iam/policy:Policy")
     }
-    bucket_arn = recording.one("aws:s3/bucket:Bucket", "data-bucket").outputs["arn"]
-    key_arn = recording.one("aws:kms/key:Key", "kms-key").outputs["arn"]
-    role_arn = recording.one("aws:iam/role:Role", "bedrock-customization-role").outputs["arn"]
+    bucket_arn = f"arn:aws:s3:::poolside-acme-{ACCOUNT_ID}"
+    key_arn = recording.one("aws:kms/key:Key", "kms-key").outputs["arn"]  # a key id: made up
+    role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/poolside-acme-bedrock-customization-role"
     s3 = policies["poolside-acme-pod-s3-access"]["Statement"]
     assert [s["Resource"] for s in s3] == [[bucket_arn], [f"{bucket_arn}/*"]]
     assert policies["poolside-acme-pod-kms-access"]["Statement"][0]["Resource"] == [key_arn]
@@ -439,19 +452,10 @@ def test_load_balancer_controller_role_can_be_switched_off_or_moved() -> None:
     assert subject == "system:serviceaccount:ingress:lbc"
 
 
-def existing_cluster(**overrides: object) -> dict[str, dict[str, object]]:
-    """Cluster overrides: `eks.get_cluster("customer-eks")` reports the given fields."""
-    issuer = "https://oidc.eks.us-east-1.amazonaws.com/id/EXISTING"
-    return {"customer-eks": {"identities": [{"oidcs": [{"issuer": issuer}]}], **overrides}}
-
-
 EXISTING = {
     "cluster": {"existingClusterName": "customer-eks"},
     "bastion": {"subnetId": "subnet-0123456789abcdef0"},
 }
-EXISTING_PROVIDER = (
-    "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXISTING"
-)
 
 
 def test_existing_cluster_and_provider_create_no_cluster_and_no_provider() -> None:
@@ -740,21 +744,7 @@ def test_parameters_are_exactly_the_deployments_facts_under_its_path() -> None:
         for p in recording.by_type("aws:ssm/parameter:Parameter")
     }
     roles = f"arn:aws:iam::{ACCOUNT_ID}:role/poolside-globex-"
-    assert set(values) == {
-        f"{path}{key}"
-        for key in (
-            "region",
-            "vpc-id",
-            "cluster-name",
-            "oidc-provider-arn",
-            "pod-role-arn",
-            "bucket-name",
-            "kms-key-arn",
-            "ecr-repository-urls",
-            "customization-role-arn",
-            "load-balancer-controller-role-arn",
-        )
-    }
+    assert set(values) == parameter_names("globex")
     assert values[f"{path}region"] == "us-east-1"
     assert values[f"{path}vpc-id"] == OTHER_VPC_ID
     assert values[f"{path}cluster-name"] == "poolside-globex"
@@ -765,16 +755,71 @@ def test_parameters_are_exactly_the_deployments_facts_under_its_path() -> None:
     )
     assert values[f"{path}bucket-name"] == f"poolside-globex-{ACCOUNT_ID}"
     off = run_stack({"bedrock": {"enabled": False}, "loadBalancerController": {"enabled": False}})
-    assert {p.inputs["name"] for p in off.by_type("aws:ssm/parameter:Parameter")} == {
-        f"/poolside/deployment/acme/{key}"
-        for key in (
-            "region",
-            "vpc-id",
-            "cluster-name",
-            "oidc-provider-arn",
-            "pod-role-arn",
-            "bucket-name",
-            "kms-key-arn",
-            "ecr-repository-urls",
-        )
-    }
+    assert {p.inputs["name"] for p in off.by_type("aws:ssm/parameter:Parameter")} == (
+        parameter_names("acme", bedrock=False, load_balancer_controller=False)
+    )
+
+
+def test_the_bastion_boots_the_latest_amazon_linux_2023_and_keeps_it() -> None:
+    run = record_stack()
+    assert [args for token, args in run.calls if token == GET_PARAMETER] == [
+        {"name": AL2023_PARAMETER}
+    ]
+    instance = run.recording.one("aws:ec2/instance:Instance", "bastion-instance")
+    assert re.fullmatch(r"ami-[0-9a-f]{17}", instance.inputs["ami"])
+    # The looked-up AMI is kept after creation: a new release does not replace the bastion.
+    assert instance.ignore_changes == ["ami"]
+    assert instance.replace_on_changes == []
+    assert instance.delete_before_replace is False
+
+
+def kubeconfig_of(recording: Recording) -> dict[str, Any]:
+    """The `kubeconfig` stack output, which must be a secret, parsed."""
+    parsed: dict[str, Any] = json.loads(secret_value(recording.stack_outputs["kubeconfig"]))
+    return parsed
+
+
+@pytest.mark.parametrize("create_service_accounts", [False, True])
+def test_the_kubeconfig_of_a_created_cluster_is_secret(create_service_accounts: bool) -> None:
+    recording = run_stack(
+        {"cluster": {**CLUSTER, "createServiceAccounts": create_service_accounts}}
+    )
+    # what pulumi-eks returns for the cluster, marked secret on its way to the output
+    eks = recording.one("eks:index:Cluster", "cluster-eks")
+    assert kubeconfig_of(recording) == json.loads(eks.outputs["kubeconfigJson"])
+    assert kubeconfig_of(recording)["clusters"][0]["name"] == "poolside-acme"
+    providers = recording.by_type("pulumi:providers:kubernetes")
+    assert len(providers) == int(create_service_accounts)
+    for provider in providers:  # the service accounts' provider holds it, secret too
+        assert secret_value(provider.inputs["kubeconfig"]) == eks.outputs["kubeconfigJson"]
+
+
+@pytest.mark.parametrize("create_service_accounts", [False, True])
+def test_the_kubeconfig_of_an_existing_cluster_is_secret(create_service_accounts: bool) -> None:
+    recording = run_stack(
+        {
+            **EXISTING,
+            "cluster": {
+                "existingClusterName": "customer-eks",
+                "createServiceAccounts": create_service_accounts,
+            },
+        },
+        cluster_overrides=existing_cluster(),
+    )
+    kubeconfig = kubeconfig_of(recording)
+    assert kubeconfig["current-context"] == "customer-eks"
+    [cluster] = kubeconfig["clusters"]
+    assert cluster["cluster"]["server"] == recording.stack_outputs["clusterEndpoint"]
+    [user] = kubeconfig["users"]
+    assert user["user"]["exec"]["args"] == [
+        "eks",
+        "get-token",
+        "--cluster-name",
+        "customer-eks",
+        "--region",
+        "us-east-1",
+    ]
+    providers = recording.by_type("pulumi:providers:kubernetes")
+    assert len(providers) == int(create_service_accounts)
+    for provider in providers:
+        assert json.loads(secret_value(provider.inputs["kubeconfig"])) == kubeconfig

@@ -17,9 +17,11 @@ from components.bastion import (
 from offline_preview.engine import Recording
 from tests.support.bastion import (
     ACCESS_ENTRY,
+    AL2023_PARAMETER,
     ASSOCIATION,
     ATTACHMENT,
     CLUSTER_SECURITY_GROUP,
+    GET_PARAMETER,
     INSTANCE,
     POLICY,
     PREFIX,
@@ -32,6 +34,7 @@ from tests.support.bastion import (
     build,
     children_of,
     documents,
+    record,
     run,
 )
 from tests.support.harness import (
@@ -135,14 +138,24 @@ def test_instance_is_ssm_only_imdsv2_encrypted_and_keyless(
 
 
 def test_default_ami_is_amazon_linux_2023_from_the_public_parameter() -> None:
-    recording = run("aws")
-    instance = recording.one(INSTANCE, "bastion-instance")
+    bastion = record("aws")
+    instance = bastion.recording.one(INSTANCE, "bastion-instance")
     assert re.fullmatch(r"ami-[0-9a-f]{17}", instance.inputs["ami"])
+    # AWS's public parameter of the latest Amazon Linux 2023 (x86_64), looked up once ...
+    assert [args for token, args in bastion.calls if token == GET_PARAMETER] == [
+        {"name": AL2023_PARAMETER}
+    ]
+    # ... and kept after creation: a new release does not replace a running bastion.
+    assert instance.ignore_changes == ["ami"]
 
 
 def test_given_ami_wins() -> None:
-    recording = run("aws", ami_id="ami-0123456789abcdef0")
-    assert recording.one(INSTANCE, "bastion-instance").inputs["ami"] == "ami-0123456789abcdef0"
+    bastion = record("aws", ami_id="ami-0123456789abcdef0")
+    instance = bastion.recording.one(INSTANCE, "bastion-instance")
+    assert instance.inputs["ami"] == "ami-0123456789abcdef0"
+    # nothing looked up, nothing ignored: changing `amiId` replaces the instance
+    assert GET_PARAMETER not in [token for token, _ in bastion.calls]
+    assert instance.ignore_changes == []
 
 
 def test_user_data_installs_pinned_and_verified_kubectl_and_helm() -> None:

@@ -127,7 +127,7 @@ def test_vpc_cni_addon_runs_with_its_irsa_role(program: ProgramRun) -> None:
     assert addon.inputs == {
         "clusterName": "poolside-acme",
         "addonName": "vpc-cni",
-        "serviceAccountRoleArn": role.outputs["arn"],
+        "serviceAccountRoleArn": f"arn:{program.partition}:iam::{ACCOUNT_ID}:role/{VPC_CNI_ROLE}",
         "resolveConflictsOnCreate": "OVERWRITE",
         "resolveConflictsOnUpdate": "PRESERVE",
         "tags": MERGED_TAGS,

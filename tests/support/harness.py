@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pulumi.runtime import rpc
+
 from aws_environment import DNS_SUFFIXES, AwsEnvironment
 from components.bucket import Bucket, BucketArgs
 from components.kms_key import KmsKey, KmsKeyArgs
@@ -43,6 +45,14 @@ CLUSTER: dict[str, Any] = {
     ],
     "nodeGroups": [{"name": "system"}],
 }
+
+
+def secret_value(value: Any) -> Any:
+    """The value of a secret as the engine receives it (`{<sig>: <secret sig>, "value": ...}`);
+    fails for a value that is not marked secret."""
+    assert isinstance(value, dict), f"not a secret: {value!r}"
+    assert value.get(rpc._special_sig_key) == rpc._special_secret_sig, f"not a secret: {value!r}"
+    return value["value"]
 
 
 def environment(partition: str = "aws") -> AwsEnvironment:
