@@ -25,6 +25,7 @@ from tests.support.harness import (
     run_stack,
     secret_value,
 )
+from tests.support.policies import irsa_trust
 
 # (name, type): the cluster and its node groups are both "cluster", of different types.
 COMPONENTS = [
@@ -587,23 +588,7 @@ def test_iam_quota_problems_are_reported_with_the_other_environment_problems() -
     # The pod role's trust policy, as IAM measures it, for the issuer EKS will give the cluster
     # (`oidc.eks.<region>.<suffix>/id/` and 32 characters).
     issuer = "oidc.eks.us-east-1.amazonaws.com/id/" + "0" * 32
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ServiceAccountsOfThisCluster",
-                "Effect": "Allow",
-                "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{issuer}"},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{issuer}:aud": "sts.amazonaws.com",
-                        f"{issuer}:sub": [f"system:serviceaccount:poolside:{a}" for a in accounts],
-                    }
-                },
-            }
-        ],
-    }
+    trust = irsa_trust("aws", issuer, [f"system:serviceaccount:poolside:{a}" for a in accounts])
     size = len(json.dumps(trust, separators=(",", ":")))
     assert size > 2048
     with pytest.raises(StackConfigError) as caught:

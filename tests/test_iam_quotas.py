@@ -23,6 +23,7 @@ import yaml
 from aws_environment import DNS_SUFFIXES, partition_of_region
 from naming import MAX_PREFIX_LENGTH
 from tests.support.harness import ACCOUNT_ID, CLUSTER, REGIONS
+from tests.support.policies import irsa_trust
 from tests.support.preview import Preview, run_preview
 
 # "IAM and AWS STS quotas" (IAM User Guide): whitespace is not counted.
@@ -88,25 +89,7 @@ def pod_trust_document(
     """The pod role's trust: the cluster's provider, for the listed service accounts."""
     partition = partition_of_region(region)
     subjects = [f"system:serviceaccount:{namespace}:{name}" for name in accounts]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ServiceAccountsOfThisCluster",
-                "Effect": "Allow",
-                "Principal": {
-                    "Federated": f"arn:{partition}:iam::{ACCOUNT_ID}:oidc-provider/{issuer}"
-                },
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{issuer}:aud": "sts.amazonaws.com",
-                        f"{issuer}:sub": subjects if len(subjects) > 1 else subjects[0],
-                    }
-                },
-            }
-        ],
-    }
+    return irsa_trust(partition, issuer, subjects)
 
 
 def invocation_document(

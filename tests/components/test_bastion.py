@@ -235,7 +235,8 @@ def test_without_a_vpc_id_the_vpc_is_looked_up_from_the_subnet() -> None:
 
 def test_access_entry_makes_the_role_cluster_admin(bastion_stack: tuple[str, Recording]) -> None:
     partition, recording = bastion_stack
-    role_arn = recording.stack_outputs["roleArn"]
+    role_arn = f"arn:{partition}:iam::{ACCOUNT_ID}:role/{PREFIX}-bastion-role"
+    assert recording.stack_outputs["roleArn"] == role_arn
     entry = recording.one(ACCESS_ENTRY, "bastion-access-entry")
     assert entry.inputs == {
         "clusterName": PREFIX,

@@ -11,7 +11,7 @@ import pytest
 from offline_preview.engine import Recording
 from tests.support.cluster import SUFFIX
 from tests.support.harness import ACCOUNT_ID, CLUSTER, PARTITIONS, REGIONS, run_stack
-from tests.support.policies import policy
+from tests.support.policies import irsa_trust, policy
 
 NODE_GROUPS: list[dict[str, Any]] = [
     {"name": "system", "minSize": 2, "desiredSize": 2, "maxSize": 4, "diskSizeGib": 250},
@@ -82,25 +82,9 @@ def test_vpc_cni_role_trusts_only_aws_node_and_holds_only_the_cni_policy(
     provider = recording.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "oidc-provider")
     issuer = provider.inputs["url"].removeprefix("https://")
     assert issuer.startswith(f"oidc.eks.{REGIONS[partition]}.{SUFFIX[partition]}/id/")
-    assert policy(role, "assumeRolePolicy") == {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ServiceAccountsOfThisCluster",
-                "Effect": "Allow",
-                "Principal": {
-                    "Federated": f"arn:{partition}:iam::{ACCOUNT_ID}:oidc-provider/{issuer}"
-                },
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{issuer}:aud": "sts.amazonaws.com",
-                        f"{issuer}:sub": "system:serviceaccount:kube-system:aws-node",
-                    }
-                },
-            }
-        ],
-    }
+    assert policy(role, "assumeRolePolicy") == irsa_trust(
+        partition, issuer, ["system:serviceaccount:kube-system:aws-node"]
+    )
     attached = {
         a.inputs["policyArn"]
         for a in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")

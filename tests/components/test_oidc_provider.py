@@ -6,7 +6,7 @@ import pytest
 
 from tests.support.cluster import SUFFIX, build, cluster_config, issuer_of
 from tests.support.harness import ACCOUNT_ID, PARTITIONS, REGIONS, run_stack
-from tests.support.policies import policy
+from tests.support.policies import irsa_trust, policy
 
 
 @pytest.mark.parametrize("partition", PARTITIONS)
@@ -32,26 +32,14 @@ def test_irsa_trust_is_the_provider_with_sub_and_aud_string_equals(partition: st
     role = recording.one("aws:iam/role:Role", "pod-role")
     assert role.inputs["name"] == "poolside-acme-eks-pod-role"
     assert role.parent == recording.one("poolside:aws:IamRole", "pod").urn
-    assert policy(role, "assumeRolePolicy") == {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ServiceAccountsOfThisCluster",
-                "Effect": "Allow",
-                "Principal": {"Federated": recording.stack_outputs["providerArn"]},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{issuer}:aud": "sts.amazonaws.com",
-                        f"{issuer}:sub": [
-                            "system:serviceaccount:poolside:poolside-api",
-                            "system:serviceaccount:poolside:poolside-worker",
-                        ],
-                    }
-                },
-            }
+    assert policy(role, "assumeRolePolicy") == irsa_trust(
+        partition,
+        issuer,
+        [
+            "system:serviceaccount:poolside:poolside-api",
+            "system:serviceaccount:poolside:poolside-worker",
         ],
-    }
+    )
 
 
 def test_existing_provider_is_reused_not_created() -> None:

@@ -7,6 +7,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from tests.support.harness import ACCOUNT_ID
+
 if TYPE_CHECKING:
     from offline_preview.engine import RecordedResource
 
@@ -19,6 +21,25 @@ POLICIES_PER_ROLE_MAX = 10
 def document(*statements: Any) -> dict[str, Any]:
     """A policy document of these statements."""
     return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def irsa_trust(partition: str, issuer: str, subjects: list[str]) -> dict[str, Any]:
+    """The trust an IRSA role must have, written out: the cluster's OIDC provider in this account,
+    the STS audience, and the service accounts' subjects (a string for one, else a list)."""
+    return document(
+        {
+            "Sid": "ServiceAccountsOfThisCluster",
+            "Effect": "Allow",
+            "Principal": {"Federated": f"arn:{partition}:iam::{ACCOUNT_ID}:oidc-provider/{issuer}"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    f"{issuer}:aud": "sts.amazonaws.com",
+                    f"{issuer}:sub": subjects[0] if len(subjects) == 1 else subjects,
+                }
+            },
+        }
+    )
 
 
 def iam_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
