@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from tests.support.iam_lint import (
+    _service_actions,
+    _service_prefixes,
     actions_requiring_star,
     arn_matches_format,
     lint_policy,
@@ -411,7 +413,9 @@ def _twenty_statement_policy(n: int) -> dict[str, Any]:
 
 
 def test_lint_speed() -> None:
-    """One 20-statement lint, then 30 distinct policies, stay well under a second."""
+    """One 20-statement lint, then 30 distinct policies of the same actions: the IAM database is
+    read once per service and each action resolved once, so the 30 cost no database work (a
+    count, not a wall clock: the time is printed, never asserted)."""
     allow = {"ec2:Describe*": "read-only inventory"}
     kwargs: dict[str, Any] = {
         "partition": "aws",
@@ -422,10 +426,16 @@ def test_lint_speed() -> None:
     start = time.perf_counter()
     assert lint_policy(_twenty_statement_policy(0), **kwargs) == []
     single = time.perf_counter() - start
+    database = (_service_actions.cache_info(), _service_prefixes.cache_info())
+    resolved = resolve_action.cache_info()
     start = time.perf_counter()
     for n in range(1, 31):
         assert lint_policy(_twenty_statement_policy(n), **kwargs) == []
     thirty = time.perf_counter() - start
     print(f"one 20-statement lint: {single * 1e3:.1f} ms; 30 more: {thirty * 1e3:.1f} ms")
-    assert single < 1.0
-    assert thirty < 1.0
+    assert [info.misses for info in database] == [
+        _service_actions.cache_info().misses,
+        _service_prefixes.cache_info().misses,
+    ]
+    assert resolve_action.cache_info().misses == resolved.misses
+    assert resolve_action.cache_info().hits > resolved.hits
