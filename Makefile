@@ -5,7 +5,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STACK ?= dev
 
-.PHONY: preview preview-json test lint typecheck unit docs snapshots clean
+.PHONY: preview preview-json test lint typecheck unit bench docs snapshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ typecheck: $(VENV)/.dev-installed
 
 unit: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest
+
+## make bench [BENCH_ARGS=...]: the suite's and the offline preview's time against a bare Pulumi
+## SDK process under mocks (tests/tools/bench.py); BENCH_ARGS e.g. --runs 5 --suite-args '-n 2'
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m tests.tools.bench $(BENCH_ARGS)
 
 ## make docs: regenerate the README's config reference from stack_config/
 docs: $(VENV)/.runtime-installed

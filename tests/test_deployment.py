@@ -5,16 +5,27 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from pathlib import Path
+from typing import Any
 
 import pytest
+from pulumi.runtime import rpc
 
-from offline_preview.mocks import PoolsideMocks
+from offline_preview.engine import Recording
 from stack_config import StackConfigError
-from tests.support.harness import ACCOUNT_ID, CLUSTER, PARTITIONS, REGIONS, environment, run_stack
-
-ROOT = Path(__file__).resolve().parent.parent
-
+from tests.support.bastion import AL2023_PARAMETER, GET_PARAMETER
+from tests.support.deployment import EXISTING_PROVIDER, existing_cluster, parameter_names
+from tests.support.harness import (
+    ACCOUNT_ID,
+    CLUSTER,
+    PARTITIONS,
+    PROJECT_ROOT,
+    REGIONS,
+    SONNET_4,
+    record_stack,
+    run_stack,
+    secret_value,
+)
+from tests.support.policies import irsa_trust
 
 # (name, type): the cluster and its node groups are both "cluster", of different types.
 COMPONENTS = [
@@ -24,7 +35,6 @@ COMPONENTS = [
     ("cluster", "poolside:aws:EksCluster"),
     ("cluster", "poolside:aws:NodeGroups"),
     ("data", "poolside:aws:Bucket"),
-    ("ebs-csi", "poolside:aws:IamRole"),
     ("ecr", "poolside:aws:EcrRepositories"),
     ("kms", "poolside:aws:KmsKey"),
     ("oidc", "poolside:aws:OidcProvider"),
@@ -180,6 +190,9 @@ def test_stack_outputs(partition: str) -> None:
     assert issuer.startswith(f"oidc.eks.{region}.{suffix}/id/")
     roles = f"arn:{partition}:iam::{ACCOUNT_ID}:role/"
     instance_id = recording.one("aws:ec2/instance:Instance", "bastion-instance").id
+    inner = recording.one("aws:eks/cluster:Cluster", "poolside-acme")
+    eks = recording.one("eks:index:Cluster", "cluster-eks")
+    group = recording.one("aws:ec2/securityGroup:SecurityGroup", "bastion-security-group")
     bedrock_outputs = (
         {}  # Bedrock is not offered in China: the harness switches it off there
         if partition == "aws-cn"
@@ -199,9 +212,14 @@ def test_stack_outputs(partition: str) -> None:
         },
         "ecrRepositoryUrls": {"api": f"{ACCOUNT_ID}.dkr.ecr.{region}.{suffix}/poolside-acme/api"},
         "clusterName": "poolside-acme",
-        "clusterEndpoint": outputs["clusterEndpoint"],
+        # the cluster pulumi-eks creates, its endpoint (the mocks make it up from its name)
+        "clusterEndpoint": inner.outputs["endpoint"],
         "vpcId": CLUSTER["vpcId"],
-        "kubeconfig": outputs["kubeconfig"],
+        # pulumi-eks's kubeconfig of the cluster, marked secret
+        "kubeconfig": {
+            rpc._special_sig_key: rpc._special_secret_sig,
+            "value": eks.outputs["kubeconfigJson"],
+        },
         "oidcProviderArn": f"arn:{partition}:iam::{ACCOUNT_ID}:oidc-provider/{issuer}",
         "oidcIssuerUrl": f"https://{issuer}",
         "podRoleArn": f"{roles}poolside-acme-eks-pod-role",
@@ -220,7 +238,6 @@ def test_stack_outputs(partition: str) -> None:
             },
         },
         "vpcCniRoleArn": f"{roles}poolside-acme-eks-vpc-cni-role",
-        "ebsCsiDriverRoleArn": f"{roles}poolside-acme-eks-ebs-csi-role",
         "serviceAccountAnnotations": {
             "poolside:poolside": f"eks.amazonaws.com/role-arn: {roles}poolside-acme-eks-pod-role",
             "kube-system:aws-load-balancer-controller": (
@@ -235,17 +252,16 @@ def test_stack_outputs(partition: str) -> None:
         ),
         "bastionInstanceId": instance_id,
         "bastionStartSessionCommand": f"aws ssm start-session --target {instance_id} --region {region}",
-        "bastionSecurityGroupId": outputs["bastionSecurityGroupId"],
+        "bastionSecurityGroupId": group.id,
         "lockTableName": "poolside-acme-terraform-locks",
     }
     assert re.fullmatch(r"i-[0-9a-f]{17}", instance_id)
-    assert re.fullmatch(r"sg-[0-9a-f]{17}", outputs["bastionSecurityGroupId"])
+    assert re.fullmatch(r"sg-[0-9a-f]{17}", group.id)
     assert outputs["clusterEndpoint"].startswith("https://")
     assert outputs["clusterEndpoint"].endswith(f".{region}.eks.{suffix}")
-    assert outputs["kubeconfig"] == {
-        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-        "value": outputs["kubeconfig"]["value"],
-    }, "the kubeconfig must be a secret output"
+    assert json.loads(secret_value(outputs["kubeconfig"]))["clusters"] == [
+        {"name": "poolside-acme"}
+    ]
     assert key_arn.startswith(f"arn:{partition}:kms:{region}:{ACCOUNT_ID}:key/")
 
 
@@ -267,7 +283,7 @@ def test_invalid_config_registers_nothing_and_raises_one_line_per_problem() -> N
 
 
 def test_invalid_config_leaves_only_the_stack_registered() -> None:
-    from offline_preview.engine import Recording, RecordingMonitor
+    from offline_preview.engine import RecordingMonitor
 
     recorded: list[Recording] = []
     original = RecordingMonitor.__init__
@@ -287,17 +303,7 @@ def test_invalid_config_leaves_only_the_stack_registered() -> None:
 
 
 def test_the_environment_is_looked_up_once() -> None:
-    from offline_preview.engine import run_program
-    from offline_preview.mocks import PoolsideMocks
-    from tests.support.harness import CLUSTER, engine_config, environment
-
-    mocks = PoolsideMocks(environment("aws"))
-    config = engine_config({"deploymentName": "acme", "cluster": CLUSTER}, "us-east-1")
-    run_program(config, mocks, stack="test")
-    assert sorted(call.token for call in mocks.calls) == [
-        # the newest version of each add-on that is not pinned: vpc-cni, kube-proxy, coredns,
-        # aws-ebs-csi-driver
-        *["aws:eks/getAddonVersion:getAddonVersion"] * 4,
+    assert sorted(token for token, _ in record_stack().calls) == [
         "aws:index/getCallerIdentity:getCallerIdentity",
         "aws:index/getPartition:getPartition",
         "aws:index/getRegion:getRegion",
@@ -307,16 +313,18 @@ def test_the_environment_is_looked_up_once() -> None:
 
 def test_program_code_never_writes_a_literal_partition() -> None:
     files = subprocess.run(
-        ["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "ls-files", "*.py"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     program = [f for f in files if not f.startswith("tests/")] or [
-        str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py") if "tests" not in p.parts
+        str(p.relative_to(PROJECT_ROOT))
+        for p in PROJECT_ROOT.rglob("*.py")
+        if "tests" not in p.parts
     ]
     offenders = [
         f"{name}:{number}"
         for name in program
-        if (ROOT / name).exists()
-        for number, line in enumerate((ROOT / name).read_text().splitlines(), 1)
+        if (PROJECT_ROOT / name).exists()
+        for number, line in enumerate((PROJECT_ROOT / name).read_text().splitlines(), 1)
         if re.search(r"arn:aws(-us-gov|-cn)?:", line)
     ]
     assert offenders == []
@@ -324,8 +332,8 @@ def test_program_code_never_writes_a_literal_partition() -> None:
 
 def test_program_never_reads_the_shared_folder() -> None:
     offenders = [
-        str(p.relative_to(ROOT))
-        for p in ROOT.rglob("*.py")
+        str(p.relative_to(PROJECT_ROOT))
+        for p in PROJECT_ROOT.rglob("*.py")
         if "venv" not in p.parts and "tests" not in p.parts and "../shared" in p.read_text()
     ]
     assert offenders == []
@@ -382,9 +390,9 @@ def test_pod_policies_are_wired_to_the_stacks_bucket_key_and_customization_role(
         p.inputs["name"]: json.loads(p.inputs["policy"])
         for p in recording.by_type("aws:iam/policy:Policy")
     }
-    bucket_arn = recording.one("aws:s3/bucket:Bucket", "data-bucket").outputs["arn"]
-    key_arn = recording.one("aws:kms/key:Key", "kms-key").outputs["arn"]
-    role_arn = recording.one("aws:iam/role:Role", "bedrock-customization-role").outputs["arn"]
+    bucket_arn = f"arn:aws:s3:::poolside-acme-{ACCOUNT_ID}"
+    key_arn = recording.one("aws:kms/key:Key", "kms-key").outputs["arn"]  # a key id: made up
+    role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/poolside-acme-bedrock-customization-role"
     s3 = policies["poolside-acme-pod-s3-access"]["Statement"]
     assert [s["Resource"] for s in s3] == [[bucket_arn], [f"{bucket_arn}/*"]]
     assert policies["poolside-acme-pod-kms-access"]["Statement"][0]["Resource"] == [key_arn]
@@ -409,7 +417,6 @@ def test_bedrock_can_be_switched_off() -> None:
         "poolside-acme-eks-pod-role",
         "poolside-acme-aws-load-balancer-controller",
         "poolside-acme-eks-vpc-cni-role",
-        "poolside-acme-eks-ebs-csi-role",
         "poolside-acme-bastion-role",
     }
     assert "bedrockCustomizationRoleArn" not in recording.stack_outputs
@@ -446,20 +453,10 @@ def test_load_balancer_controller_role_can_be_switched_off_or_moved() -> None:
     assert subject == "system:serviceaccount:ingress:lbc"
 
 
-def existing_cluster_mocks(**overrides: object) -> PoolsideMocks:
-    """Mocks whose `eks.get_cluster("customer-eks")` reports the given fields."""
-    issuer = "https://oidc.eks.us-east-1.amazonaws.com/id/EXISTING"
-    state = {"identities": [{"oidcs": [{"issuer": issuer}]}], **overrides}
-    return PoolsideMocks(environment("aws"), cluster_overrides={"customer-eks": state})
-
-
 EXISTING = {
     "cluster": {"existingClusterName": "customer-eks"},
     "bastion": {"subnetId": "subnet-0123456789abcdef0"},
 }
-EXISTING_PROVIDER = (
-    "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXISTING"
-)
 
 
 def test_existing_cluster_and_provider_create_no_cluster_and_no_provider() -> None:
@@ -469,7 +466,7 @@ def test_existing_cluster_and_provider_create_no_cluster_and_no_provider() -> No
             "cluster": {"existingClusterName": "customer-eks", "existingOidcProviderArn": arn},
             "bastion": {"subnetId": "subnet-0123456789abcdef0"},
         },
-        mocks=existing_cluster_mocks(),
+        cluster_overrides=existing_cluster(),
     )
     assert recording.by_type("eks:index:Cluster") == []
     assert recording.by_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
@@ -506,33 +503,32 @@ def test_existing_provider_must_be_the_clusters_issuer_in_this_account(
                 **EXISTING,
                 "cluster": {"existingClusterName": "customer-eks", "existingOidcProviderArn": arn},
             },
-            mocks=existing_cluster_mocks(),
+            cluster_overrides=existing_cluster(),
         )
     assert caught.value.problems == [message]
 
 
 def test_existing_cluster_in_config_map_mode_cannot_take_the_bastions_access_entry() -> None:
-    config_map_only = existing_cluster_mocks(
+    config_map_only = existing_cluster(
         accessConfigs=[
             {"authenticationMode": "CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": True}
         ]
     )
     with pytest.raises(StackConfigError) as caught:
-        run_stack(EXISTING, mocks=config_map_only)
+        run_stack(EXISTING, cluster_overrides=config_map_only)
     [line] = caught.value.problems
     assert line.startswith(
         "poolside:cluster.existingClusterName: cluster 'customer-eks' authenticates with the aws-auth ConfigMap only"
     )
-    config_map_only = existing_cluster_mocks(
+    config_map_only = existing_cluster(
         accessConfigs=[
             {"authenticationMode": "CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": True}
         ]
     )
-    without_bastion = run_stack({**EXISTING, "bastion": {"enabled": False}}, mocks=config_map_only)
+    without_bastion = run_stack(
+        {**EXISTING, "bastion": {"enabled": False}}, cluster_overrides=config_map_only
+    )
     assert without_bastion.by_type("aws:eks/accessEntry:AccessEntry") == []
-
-
-SONNET_4 = "anthropic.claude-sonnet-4-20250514-v1:0"
 
 
 def test_bedrock_is_refused_in_china_and_profiles_must_serve_the_stack_region() -> None:
@@ -592,23 +588,7 @@ def test_iam_quota_problems_are_reported_with_the_other_environment_problems() -
     # The pod role's trust policy, as IAM measures it, for the issuer EKS will give the cluster
     # (`oidc.eks.<region>.<suffix>/id/` and 32 characters).
     issuer = "oidc.eks.us-east-1.amazonaws.com/id/" + "0" * 32
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ServiceAccountsOfThisCluster",
-                "Effect": "Allow",
-                "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{issuer}"},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{issuer}:aud": "sts.amazonaws.com",
-                        f"{issuer}:sub": [f"system:serviceaccount:poolside:{a}" for a in accounts],
-                    }
-                },
-            }
-        ],
-    }
+    trust = irsa_trust("aws", issuer, [f"system:serviceaccount:poolside:{a}" for a in accounts])
     size = len(json.dumps(trust, separators=(",", ":")))
     assert size > 2048
     with pytest.raises(StackConfigError) as caught:
@@ -703,7 +683,7 @@ def test_load_balancer_controller_helm_values_of_an_existing_cluster(
     create_service_accounts: bool,
 ) -> None:
     # The VPC is the one `eks.get_cluster` reports for the customer's cluster.
-    mocks = existing_cluster_mocks(
+    overrides = existing_cluster(
         vpcConfig={"clusterSecurityGroupId": "sg-0aaaabbbbccccdddd", "vpcId": OTHER_VPC_ID}
     )
     recording = run_stack(
@@ -714,7 +694,7 @@ def test_load_balancer_controller_helm_values_of_an_existing_cluster(
                 "createServiceAccounts": create_service_accounts,
             },
         },
-        mocks=mocks,
+        cluster_overrides=overrides,
     )
     assert recording.stack_outputs["loadBalancerControllerHelmValues"] == {
         "clusterName": "customer-eks",
@@ -749,21 +729,7 @@ def test_parameters_are_exactly_the_deployments_facts_under_its_path() -> None:
         for p in recording.by_type("aws:ssm/parameter:Parameter")
     }
     roles = f"arn:aws:iam::{ACCOUNT_ID}:role/poolside-globex-"
-    assert set(values) == {
-        f"{path}{key}"
-        for key in (
-            "region",
-            "vpc-id",
-            "cluster-name",
-            "oidc-provider-arn",
-            "pod-role-arn",
-            "bucket-name",
-            "kms-key-arn",
-            "ecr-repository-urls",
-            "customization-role-arn",
-            "load-balancer-controller-role-arn",
-        )
-    }
+    assert set(values) == parameter_names("globex")
     assert values[f"{path}region"] == "us-east-1"
     assert values[f"{path}vpc-id"] == OTHER_VPC_ID
     assert values[f"{path}cluster-name"] == "poolside-globex"
@@ -774,16 +740,71 @@ def test_parameters_are_exactly_the_deployments_facts_under_its_path() -> None:
     )
     assert values[f"{path}bucket-name"] == f"poolside-globex-{ACCOUNT_ID}"
     off = run_stack({"bedrock": {"enabled": False}, "loadBalancerController": {"enabled": False}})
-    assert {p.inputs["name"] for p in off.by_type("aws:ssm/parameter:Parameter")} == {
-        f"/poolside/deployment/acme/{key}"
-        for key in (
-            "region",
-            "vpc-id",
-            "cluster-name",
-            "oidc-provider-arn",
-            "pod-role-arn",
-            "bucket-name",
-            "kms-key-arn",
-            "ecr-repository-urls",
-        )
-    }
+    assert {p.inputs["name"] for p in off.by_type("aws:ssm/parameter:Parameter")} == (
+        parameter_names("acme", bedrock=False, load_balancer_controller=False)
+    )
+
+
+def test_the_bastion_boots_the_latest_amazon_linux_2023_and_keeps_it() -> None:
+    run = record_stack()
+    assert [args for token, args in run.calls if token == GET_PARAMETER] == [
+        {"name": AL2023_PARAMETER}
+    ]
+    instance = run.recording.one("aws:ec2/instance:Instance", "bastion-instance")
+    assert re.fullmatch(r"ami-[0-9a-f]{17}", instance.inputs["ami"])
+    # The looked-up AMI is kept after creation: a new release does not replace the bastion.
+    assert instance.ignore_changes == ["ami"]
+    assert instance.replace_on_changes == []
+    assert instance.delete_before_replace is False
+
+
+def kubeconfig_of(recording: Recording) -> dict[str, Any]:
+    """The `kubeconfig` stack output, which must be a secret, parsed."""
+    parsed: dict[str, Any] = json.loads(secret_value(recording.stack_outputs["kubeconfig"]))
+    return parsed
+
+
+@pytest.mark.parametrize("create_service_accounts", [False, True])
+def test_the_kubeconfig_of_a_created_cluster_is_secret(create_service_accounts: bool) -> None:
+    recording = run_stack(
+        {"cluster": {**CLUSTER, "createServiceAccounts": create_service_accounts}}
+    )
+    # what pulumi-eks returns for the cluster, marked secret on its way to the output
+    eks = recording.one("eks:index:Cluster", "cluster-eks")
+    assert kubeconfig_of(recording) == json.loads(eks.outputs["kubeconfigJson"])
+    assert kubeconfig_of(recording)["clusters"][0]["name"] == "poolside-acme"
+    providers = recording.by_type("pulumi:providers:kubernetes")
+    assert len(providers) == int(create_service_accounts)
+    for provider in providers:  # the service accounts' provider holds it, secret too
+        assert secret_value(provider.inputs["kubeconfig"]) == eks.outputs["kubeconfigJson"]
+
+
+@pytest.mark.parametrize("create_service_accounts", [False, True])
+def test_the_kubeconfig_of_an_existing_cluster_is_secret(create_service_accounts: bool) -> None:
+    recording = run_stack(
+        {
+            **EXISTING,
+            "cluster": {
+                "existingClusterName": "customer-eks",
+                "createServiceAccounts": create_service_accounts,
+            },
+        },
+        cluster_overrides=existing_cluster(),
+    )
+    kubeconfig = kubeconfig_of(recording)
+    assert kubeconfig["current-context"] == "customer-eks"
+    [cluster] = kubeconfig["clusters"]
+    assert cluster["cluster"]["server"] == recording.stack_outputs["clusterEndpoint"]
+    [user] = kubeconfig["users"]
+    assert user["user"]["exec"]["args"] == [
+        "eks",
+        "get-token",
+        "--cluster-name",
+        "customer-eks",
+        "--region",
+        "us-east-1",
+    ]
+    providers = recording.by_type("pulumi:providers:kubernetes")
+    assert len(providers) == int(create_service_accounts)
+    for provider in providers:
+        assert json.loads(secret_value(provider.inputs["kubeconfig"])) == kubeconfig

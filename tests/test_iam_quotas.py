@@ -1,8 +1,8 @@
 """IAM's size quotas, the inference profiles' geography, and the metering policy per partition.
 
 Whole-program runs go through the offline preview's `main` in-process (a stack file in a temporary
-directory, stdout and stderr captured), exactly as `python -m offline_preview` runs it; one test
-runs it as a subprocess to show a user sees the same lines. The documents whose size grows with
+directory, stdout and stderr captured), exactly as `python -m offline_preview` runs it (its one
+subprocess test is in `offline_preview/test_main.py`). The documents whose size grows with
 config are rendered here independently of the program (`*_document` below, from the spec of
 each statement) and measured as IAM does: characters, whitespace not counted. Those renderings
 are compared with what the program plans, so the sizes in the expected messages are the sizes
@@ -11,12 +11,8 @@ of the documents IAM would receive.
 
 from __future__ import annotations
 
-import io
 import json
-import subprocess
-import sys
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,15 +22,9 @@ import yaml
 
 from aws_environment import DNS_SUFFIXES, partition_of_region
 from naming import MAX_PREFIX_LENGTH
-from offline_preview.__main__ import main as offline_preview
-from stack_config import (
-    PROFILE_SOURCE_REGIONS,
-    profile_geographies_of,
-    profile_serves_region,
-)
 from tests.support.harness import ACCOUNT_ID, CLUSTER, REGIONS
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.policies import irsa_trust
+from tests.support.preview import Preview, run_preview
 
 # "IAM and AWS STS quotas" (IAM User Guide): whitespace is not counted.
 MANAGED_POLICY_QUOTA = 6_144
@@ -50,57 +40,6 @@ LONGEST_NAMESPACE = "n" * 63
 
 
 # -- Running the offline preview ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Preview:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def lines(self) -> list[str]:
-        return self.stderr.splitlines()
-
-    def states(self) -> list[dict[str, Any]]:
-        """The planned resources' states (the JSON plan's `newState`s)."""
-        assert self.exit_code == 0, self.stderr
-        assert self.stderr == ""
-        return [step["newState"] for step in json.loads(self.stdout)["steps"]]
-
-    def named(self, type_: str, name: str) -> dict[str, Any]:
-        """The inputs of the one planned resource of `type_` whose `name` input is `name`."""
-        [inputs] = [
-            s["inputs"]
-            for s in self.states()
-            if s["type"] == type_ and s["inputs"].get("name") == name
-        ]
-        return dict(inputs)
-
-    def policy(self, name: str) -> dict[str, Any]:
-        text = self.named("aws:iam/policy:Policy", name)["policy"]
-        assert isinstance(text, str)
-        return dict(json.loads(text))
-
-    def policy_text(self, name: str) -> str:
-        text = self.named("aws:iam/policy:Policy", name)["policy"]
-        assert isinstance(text, str)
-        return text
-
-    def trust_text(self, role_name: str) -> str:
-        text = self.named("aws:iam/role:Role", role_name)["assumeRolePolicy"]
-        assert isinstance(text, str)
-        return text
-
-    def issuer(self) -> str:
-        """The created cluster's issuer, as the plan's OIDC provider has it."""
-        [url] = [
-            s["inputs"]["url"]
-            for s in self.states()
-            if s["type"] == "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
-        ]
-        assert isinstance(url, str)
-        return url.removeprefix("https://")
 
 
 def stack_file(directory: Path, poolside: Mapping[str, Any], region: str) -> Path:
@@ -120,11 +59,9 @@ def stack_file(directory: Path, poolside: Mapping[str, Any], region: str) -> Pat
 
 def preview(directory: Path, poolside: Mapping[str, Any], *, region: str = "us-east-1") -> Preview:
     """`python -m offline_preview --config-file ... --format json`, run in this process."""
-    path = stack_file(directory, poolside, region)
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = offline_preview(["--config-file", str(path), "--format", "json"])
-    return Preview(code, out.getvalue(), err.getvalue())
+    return run_preview(
+        "--config-file", str(stack_file(directory, poolside, region)), "--format", "json"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -152,25 +89,7 @@ def pod_trust_document(
     """The pod role's trust: the cluster's provider, for the listed service accounts."""
     partition = partition_of_region(region)
     subjects = [f"system:serviceaccount:{namespace}:{name}" for name in accounts]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ServiceAccountsOfThisCluster",
-                "Effect": "Allow",
-                "Principal": {
-                    "Federated": f"arn:{partition}:iam::{ACCOUNT_ID}:oidc-provider/{issuer}"
-                },
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{issuer}:aud": "sts.amazonaws.com",
-                        f"{issuer}:sub": subjects if len(subjects) > 1 else subjects[0],
-                    }
-                },
-            }
-        ],
-    }
+    return irsa_trust(partition, issuer, subjects)
 
 
 def invocation_document(
@@ -342,16 +261,10 @@ def test_a_user_running_the_offline_preview_sees_the_same_single_line(workdir: P
     size = iam_characters(
         pod_trust_document("us-east-1", issuer_of("us-east-1"), "poolside", accounts)
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "offline_preview", "--config-file", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 2
+    result = run_preview("--config-file", str(path))  # the text plan users see by default
+    assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.splitlines() == [trust_line(40, size)]
+    assert result.lines == [trust_line(40, size)]
 
 
 def test_forty_inference_profiles_exceed_the_managed_policy_quota(workdir: Path) -> None:
@@ -615,77 +528,6 @@ def test_a_profile_of_another_geography_is_refused(
         f"the stack's region {region} (its ARN would not exist there); use the profile of this "
         f'region\'s geography ({served}) (got "{profile}")'
     ]
-
-
-@pytest.mark.parametrize(
-    ("geography", "region", "serves"),
-    [
-        ("us", "us-east-1", True),
-        ("us", "us-west-2", True),
-        ("us", "ca-central-1", True),
-        ("us", "us-gov-west-1", False),  # `us-` alone would take GovCloud in
-        ("us", "eu-west-1", False),
-        ("us-gov", "us-gov-west-1", True),
-        ("us-gov", "us-gov-east-1", True),
-        ("us-gov", "us-east-1", False),
-        ("ca", "ca-central-1", True),
-        ("ca", "ca-west-1", True),
-        ("ca", "us-east-1", False),
-        ("eu", "eu-central-1", True),
-        ("eu", "il-central-1", True),
-        ("eu", "il-central-2", False),  # a region, not a prefix
-        ("eu", "us-west-2", False),
-        ("apac", "ap-southeast-1", True),
-        ("apac", "ap-northeast-1", True),
-        ("apac", "me-south-1", False),
-        ("jp", "ap-northeast-1", True),
-        ("jp", "ap-northeast-3", True),
-        ("jp", "ap-northeast-2", False),
-        ("jp", "ap-southeast-1", False),
-        ("jp", "ap-northeast-10", False),  # exact regions: no prefix match
-        ("au", "ap-southeast-2", True),
-        ("au", "ap-southeast-4", True),
-        ("au", "ap-southeast-1", False),
-        ("global", "us-east-1", True),
-        ("global", "eu-west-1", True),
-        ("global", "sa-east-1", True),
-        ("global", "us-gov-west-1", False),
-        ("global", "cn-north-1", False),
-        ("nope", "us-east-1", False),  # an unknown geography serves nowhere
-    ],
-)
-def test_profile_serves_region(geography: str, region: str, serves: bool) -> None:
-    assert profile_serves_region(geography, region) is serves
-
-
-def test_every_geography_the_config_accepts_has_source_regions() -> None:
-    # The profile id pattern's geographies, in the order messages list them.
-    assert list(PROFILE_SOURCE_REGIONS) == [
-        "us",
-        "us-gov",
-        "ca",
-        "eu",
-        "apac",
-        "jp",
-        "au",
-        "global",
-    ]
-
-
-@pytest.mark.parametrize(
-    ("region", "geographies"),
-    [
-        ("us-west-2", "us., global."),
-        ("ca-central-1", "us., ca., global."),
-        ("ap-northeast-1", "apac., jp., global."),
-        ("ap-southeast-2", "apac., au., global."),
-        ("il-central-1", "eu., global."),
-        ("us-gov-west-1", "us-gov."),
-        ("cn-north-1", "none"),
-    ],
-)
-def test_profile_geographies_of_a_region(region: str, geographies: str) -> None:
-    assert profile_geographies_of(region) == geographies
 
 
 def test_a_profile_with_regions_is_refused_naming_the_key(workdir: Path) -> None:

@@ -14,16 +14,13 @@ from tests.support.iam_eval import (
     evaluate,
     evaluate_trust,
 )
+from tests.support.policies import document
 
 ACCOUNT = "111122223333"
 OTHER_ACCOUNT = "444455556666"
 BUCKET = "arn:aws:s3:::my-bucket"
 OIDC = f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC"
 MODEL = "arn:aws:bedrock:us-west-2::foundation-model/m"
-
-
-def policy(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
 def allow(
@@ -41,12 +38,12 @@ def deny(
 def holds(condition: dict[str, Any], context: dict[str, Any] | None = None) -> bool:
     """Whether an Allow statement with this Condition allows a request with this context."""
     request = Request("s3:GetObject", context=context or {})
-    return allowed(request, [policy(allow(Condition=condition))])
+    return allowed(request, [document(allow(Condition=condition))])
 
 
 def trust(principal: Any, **extra: Any) -> dict[str, Any]:
     statement = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole", **extra}
-    return policy(statement)
+    return document(statement)
 
 
 def assume(kind: str, value: str, action: str = "sts:AssumeRole", **context: Any) -> Request:
@@ -59,13 +56,13 @@ def assume(kind: str, value: str, action: str = "sts:AssumeRole", **context: Any
 def test_default_is_implicit_deny() -> None:
     """Policy evaluation logic: by default, all requests are implicitly denied."""
     assert evaluate(Request("s3:GetObject"), []) == "implicit-deny"
-    assert evaluate(Request("s3:GetObject"), [policy(allow("s3:PutObject"))]) == "implicit-deny"
+    assert evaluate(Request("s3:GetObject"), [document(allow("s3:PutObject"))]) == "implicit-deny"
 
 
 def test_matching_allow_allows() -> None:
     """Policy evaluation logic: an explicit allow in an identity-based policy overrides the default."""
-    assert evaluate(Request("s3:GetObject"), [policy(allow())]) == "allow"
-    assert allowed(Request("s3:GetObject"), [policy(allow())])
+    assert evaluate(Request("s3:GetObject"), [document(allow())]) == "allow"
+    assert allowed(Request("s3:GetObject"), [document(allow())])
 
 
 def test_statement_may_be_a_single_object() -> None:
@@ -76,18 +73,18 @@ def test_statement_may_be_a_single_object() -> None:
 
 def test_explicit_deny_overrides_allow_in_the_same_policy() -> None:
     """Policy evaluation logic: an explicit deny in any policy overrides any allows."""
-    assert evaluate(Request("s3:GetObject"), [policy(allow(), deny())]) == "explicit-deny"
+    assert evaluate(Request("s3:GetObject"), [document(allow(), deny())]) == "explicit-deny"
 
 
 def test_explicit_deny_overrides_allow_across_policies() -> None:
     """Policy evaluation logic: an explicit deny in any policy overrides allows in other policies."""
-    decision = evaluate(Request("s3:GetObject"), [policy(allow()), policy(deny("s3:*"))])
+    decision = evaluate(Request("s3:GetObject"), [document(allow()), document(deny("s3:*"))])
     assert decision == "explicit-deny"
 
 
 def test_deny_with_a_condition_applies_only_when_the_condition_holds() -> None:
     """Policy evaluation logic: a statement, Deny included, applies only if its Condition is true."""
-    policies = [policy(allow(), deny(Condition={"Bool": {"aws:SecureTransport": "false"}}))]
+    policies = [document(allow(), deny(Condition={"Bool": {"aws:SecureTransport": "false"}}))]
     assert (
         evaluate(Request("s3:GetObject", context={"aws:SecureTransport": True}), policies)
         == "allow"
@@ -98,23 +95,23 @@ def test_deny_with_a_condition_applies_only_when_the_condition_holds() -> None:
 
 def test_boundary_intersects_identity_permissions() -> None:
     """Permissions boundaries for IAM entities: effective permissions are the intersection."""
-    identity = [policy(allow(["s3:GetObject", "s3:PutObject"]))]
-    boundary = policy(allow("s3:GetObject"))
+    identity = [document(allow(["s3:GetObject", "s3:PutObject"]))]
+    boundary = document(allow("s3:GetObject"))
     assert evaluate(Request("s3:GetObject"), identity, boundary=boundary) == "allow"
     assert evaluate(Request("s3:PutObject"), identity, boundary=boundary) == "implicit-deny"
 
 
 def test_boundary_alone_grants_nothing() -> None:
     """Permissions boundaries for IAM entities: a boundary does not grant permissions on its own."""
-    boundary = policy(allow("*"))
+    boundary = document(allow("*"))
     assert evaluate(Request("s3:GetObject"), [], boundary=boundary) == "implicit-deny"
 
 
 def test_deny_in_boundary_is_explicit() -> None:
     """Policy evaluation logic: an explicit deny in a permissions boundary overrides any allow."""
-    boundary = policy(allow("*"), deny("s3:GetObject"))
+    boundary = document(allow("*"), deny("s3:GetObject"))
     assert (
-        evaluate(Request("s3:GetObject"), [policy(allow())], boundary=boundary) == "explicit-deny"
+        evaluate(Request("s3:GetObject"), [document(allow())], boundary=boundary) == "explicit-deny"
     )
 
 
@@ -124,7 +121,7 @@ def test_deny_in_boundary_is_explicit() -> None:
 @pytest.mark.parametrize("pattern", ["s3:GetObject", "S3:getobject", "s3:GETOBJECT", "S3:Get*"])
 def test_action_matching_is_case_insensitive(pattern: str) -> None:
     """IAM JSON policy elements: Action: action names are case-insensitive."""
-    assert allowed(Request("s3:GetObject"), [policy(allow(pattern))])
+    assert allowed(Request("s3:GetObject"), [document(allow(pattern))])
 
 
 @pytest.mark.parametrize(
@@ -144,7 +141,7 @@ def test_action_matching_is_case_insensitive(pattern: str) -> None:
 )
 def test_action_wildcards(pattern: str, action: str, expected: bool) -> None:
     """IAM JSON policy elements: Action: `*` matches any characters, `?` exactly one."""
-    assert allowed(Request(action), [policy(allow(pattern))]) is expected
+    assert allowed(Request(action), [document(allow(pattern))]) is expected
 
 
 @pytest.mark.parametrize(
@@ -152,28 +149,28 @@ def test_action_wildcards(pattern: str, action: str, expected: bool) -> None:
 )
 def test_action_service_prefix_must_match(pattern: str, action: str) -> None:
     """IAM JSON policy elements: Action: an action is service-prefix:action-name; the prefix must match."""
-    assert not allowed(Request(action), [policy(allow(pattern))])
+    assert not allowed(Request(action), [document(allow(pattern))])
 
 
 @pytest.mark.parametrize("pattern", ["s3*", "*:GetObject", "s?:GetObject"])
 def test_action_without_literal_service_prefix_raises(pattern: str) -> None:
     """IAM JSON policy elements: Action: only "*" or service-prefix:action-name are supported."""
     with pytest.raises(UnsupportedPolicy):
-        allowed(Request("s3:GetObject"), [policy(allow(pattern))])
+        allowed(Request("s3:GetObject"), [document(allow(pattern))])
 
 
 def test_not_action_matches_every_other_action() -> None:
     """IAM JSON policy elements: NotAction: matches everything except the listed actions."""
     statement = {"Effect": "Allow", "NotAction": ["iam:*", "s3:Delete*"], "Resource": "*"}
-    assert allowed(Request("s3:GetObject"), [policy(statement)])
-    assert not allowed(Request("s3:DeleteObject"), [policy(statement)])
-    assert not allowed(Request("iam:CreateRole"), [policy(statement)])
+    assert allowed(Request("s3:GetObject"), [document(statement)])
+    assert not allowed(Request("s3:DeleteObject"), [document(statement)])
+    assert not allowed(Request("iam:CreateRole"), [document(statement)])
 
 
 def test_deny_with_not_action_denies_every_other_action() -> None:
     """IAM JSON policy elements: NotAction: with Deny, denies everything except the listed actions."""
     guard = {"Effect": "Deny", "NotAction": "s3:Get*", "Resource": "*"}
-    policies = [policy(allow("*"), guard)]
+    policies = [document(allow("*"), guard)]
     assert evaluate(Request("s3:GetObject"), policies) == "allow"
     assert evaluate(Request("s3:PutObject"), policies) == "explicit-deny"
 
@@ -183,12 +180,15 @@ def test_deny_with_not_action_denies_every_other_action() -> None:
 
 def test_resource_matching_is_case_sensitive() -> None:
     """IAM JSON policy elements: Resource: ARNs are case-sensitive."""
-    assert allowed(Request("s3:GetObject", f"{BUCKET}/a"), [policy(allow(resource=f"{BUCKET}/a"))])
-    assert not allowed(
-        Request("s3:GetObject", f"{BUCKET}/A"), [policy(allow(resource=f"{BUCKET}/a"))]
+    assert allowed(
+        Request("s3:GetObject", f"{BUCKET}/a"), [document(allow(resource=f"{BUCKET}/a"))]
     )
     assert not allowed(
-        Request("s3:GetObject", f"{BUCKET}/a"), [policy(allow(resource="arn:aws:S3:::my-bucket/a"))]
+        Request("s3:GetObject", f"{BUCKET}/A"), [document(allow(resource=f"{BUCKET}/a"))]
+    )
+    assert not allowed(
+        Request("s3:GetObject", f"{BUCKET}/a"),
+        [document(allow(resource="arn:aws:S3:::my-bucket/a"))],
     )
 
 
@@ -206,7 +206,9 @@ def test_resource_matching_is_case_sensitive() -> None:
 )
 def test_resource_star_wildcard(pattern: str, resource: str, expected: bool) -> None:
     """IAM JSON policy elements: Resource: `*` matches zero or more characters; "*" alone matches all."""
-    assert allowed(Request("s3:GetObject", resource), [policy(allow(resource=pattern))]) is expected
+    assert (
+        allowed(Request("s3:GetObject", resource), [document(allow(resource=pattern))]) is expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -218,7 +220,7 @@ def test_resource_question_mark_matches_exactly_one_character(
 ) -> None:
     """IAM JSON policy elements: Resource: `?` matches exactly one character."""
     assert (
-        allowed(Request("s3:GetObject", resource), [policy(allow(resource=f"{BUCKET}/v?"))])
+        allowed(Request("s3:GetObject", resource), [document(allow(resource=f"{BUCKET}/v?"))])
         is expected
     )
 
@@ -226,8 +228,8 @@ def test_resource_question_mark_matches_exactly_one_character(
 def test_not_resource_matches_every_other_resource() -> None:
     """IAM JSON policy elements: NotResource: matches every resource except the listed ones."""
     statement = {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": [f"{BUCKET}/secret/*"]}
-    assert allowed(Request("s3:GetObject", f"{BUCKET}/public/a"), [policy(statement)])
-    assert not allowed(Request("s3:GetObject", f"{BUCKET}/secret/a"), [policy(statement)])
+    assert allowed(Request("s3:GetObject", f"{BUCKET}/public/a"), [document(statement)])
+    assert not allowed(Request("s3:GetObject", f"{BUCKET}/secret/a"), [document(statement)])
 
 
 def test_policy_variable_in_resource_raises() -> None:
@@ -235,7 +237,7 @@ def test_policy_variable_in_resource_raises() -> None:
     with pytest.raises(UnsupportedPolicyVariable):
         allowed(
             Request("s3:GetObject", f"{BUCKET}/x"),
-            [policy(allow(resource=f"{BUCKET}/${{aws:username}}/*"))],
+            [document(allow(resource=f"{BUCKET}/${{aws:username}}/*"))],
         )
 
 
@@ -415,7 +417,7 @@ def test_missing_key_makes_a_negated_operator_true(operator: str) -> None:
 def test_negated_deny_applies_when_the_key_is_missing() -> None:
     """Condition operators: a Deny with a negated operator applies to a request that lacks the key."""
     guard = deny("*", Condition={"StringNotEquals": {"aws:PrincipalOrgID": "o-123"}})
-    policies = [policy(allow(), guard)]
+    policies = [document(allow(), guard)]
     assert (
         evaluate(Request("s3:GetObject", context={"aws:PrincipalOrgID": "o-123"}), policies)
         == "allow"
@@ -484,7 +486,7 @@ def test_for_all_values_string_not_like_deny_example() -> None:
         ["iam:Tag*", "iam:UnTag*"],
         Condition={"ForAllValues:StringNotLike": {"aws:TagKeys": "key1*"}},
     )
-    policies = [policy(allow("iam:*"), guard)]
+    policies = [document(allow("iam:*"), guard)]
 
     def tag(*keys: str) -> Request:
         return Request("iam:TagRole", context={"aws:TagKeys": list(keys)})
@@ -588,7 +590,7 @@ def test_unsupported_operator_raises_even_when_the_statement_does_not_match() ->
     """Condition operators: every condition is checked, so an unsupported one cannot hide."""
     statement = allow("ec2:*", Condition={"NumericLessThan": {"ec2:Count": "3"}})
     with pytest.raises(UnsupportedCondition):
-        allowed(Request("s3:GetObject"), [policy(allow(), statement)])
+        allowed(Request("s3:GetObject"), [document(allow(), statement)])
 
 
 def test_policy_variable_in_a_condition_raises() -> None:
@@ -721,7 +723,7 @@ def test_trust_explicit_deny_wins() -> None:
 def test_unsupported_trust_statement_raises(statement: dict[str, Any]) -> None:
     """IAM JSON policy elements: Principal/NotPrincipal: what is not implemented raises."""
     with pytest.raises(UnsupportedPolicy):
-        evaluate_trust(assume("AWS", f"arn:aws:iam::{ACCOUNT}:role/ci"), policy(statement))
+        evaluate_trust(assume("AWS", f"arn:aws:iam::{ACCOUNT}:role/ci"), document(statement))
 
 
 def test_trust_needs_a_request_principal() -> None:
@@ -738,10 +740,10 @@ def test_trust_needs_a_request_principal() -> None:
     [
         {"Statement": [allow()]},
         {"Version": "2008-10-17", "Statement": [allow()]},
-        policy({"Effect": "Allow", "Action": "s3:GetObject"}),
-        policy({"Effect": "allow", "Action": "s3:GetObject", "Resource": "*"}),
-        policy(allow(Principal="*")),
-        policy(
+        document({"Effect": "Allow", "Action": "s3:GetObject"}),
+        document({"Effect": "allow", "Action": "s3:GetObject", "Resource": "*"}),
+        document(allow(Principal="*")),
+        document(
             {"Effect": "Allow", "Action": "s3:GetObject", "NotAction": "s3:Put*", "Resource": "*"}
         ),
     ],

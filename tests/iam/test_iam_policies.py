@@ -10,19 +10,22 @@ import pytest
 
 from naming import Role
 from offline_preview.engine import Recording
+from tests.support.bastion import PURPOSES
 from tests.support.harness import ACCOUNT_ID, PARTITIONS, REGIONS, run_stack
 from tests.support.iam_allowlist import STAR_ALLOWLIST
 from tests.support.iam_lint import actions_requiring_star, lint_policy
+from tests.support.policies import (
+    MANAGED_POLICY_MAX,
+    POLICIES_PER_ROLE_MAX,
+    TRUST_POLICY_MAX,
+    minified,
+)
 
 # The profile of each partition's stack region (Bedrock is not offered in China).
 PROFILE_ID = {
     "aws": "us.anthropic.claude-sonnet-4-20250514-v1:0",
     "aws-us-gov": "us-gov.anthropic.claude-sonnet-4-20250514-v1:0",
 }
-
-MANAGED_POLICY_MAX = 6144
-TRUST_POLICY_MAX = 2048
-POLICIES_PER_ROLE_MAX = 10
 
 
 def full_stack(partition: str) -> Recording:
@@ -51,10 +54,6 @@ def _cluster() -> dict[str, Any]:
 @pytest.fixture(scope="module", params=PARTITIONS)
 def stack(request: pytest.FixtureRequest) -> tuple[str, Recording]:
     return request.param, full_stack(request.param)
-
-
-def minified(document: str) -> int:
-    return len(json.dumps(json.loads(document), separators=(",", ":")))
 
 
 def test_every_managed_policy_fits_the_quota(stack: tuple[str, Recording]) -> None:
@@ -152,21 +151,7 @@ def test_every_role_holds_exactly_its_policies(stack: tuple[str, Recording]) -> 
         "poolside-acme-aws-load-balancer-controller": {ours + "aws-load-balancer-controller"},
         # The spec's six bastion policies and its Session Manager one: no IAM-writing policy, and
         # not AWS's AmazonSSMManagedInstanceCore (it reads every parameter of the account).
-        "poolside-acme-bastion-role": {
-            *(
-                f"{ours}bastion-{purpose}"
-                for purpose in (
-                    "ecr-access",
-                    "cognito-management",
-                    "ssm-parameters",
-                    "acm-read",
-                    "terraform-state",
-                    "default",
-                    "default-iam-read",
-                    "session-manager",
-                )
-            ),
-        },
+        "poolside-acme-bastion-role": {f"{ours}bastion-{purpose}" for purpose in PURPOSES},
     }
     if partition != "aws-cn":
         expected["poolside-acme-bedrock-customization-role"] = {

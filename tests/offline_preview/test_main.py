@@ -1,4 +1,5 @@
-"""The offline preview as users run it: `python -m offline_preview` in a subprocess."""
+"""The offline preview as users run it: `main(argv)` in this process, as `python -m offline_preview`
+runs it, and that entry point once in a subprocess of its own."""
 
 from __future__ import annotations
 
@@ -10,23 +11,35 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.harness import PROJECT_ROOT
+from tests.support.preview import Preview, run_preview
 
 
-def preview(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "offline_preview", *args],
-        cwd=ROOT,
+def preview(*args: str) -> Preview:
+    """`python -m offline_preview <args>`, run in this process."""
+    return run_preview(*args)
+
+
+def test_the_entry_point_prints_what_main_prints() -> None:
+    """The one run as users start it, in a process of its own: `python -m offline_preview`
+    prints the plan `main` prints, exits 0, and shows no SDK deprecation notice."""
+    result = subprocess.run(
+        [sys.executable, "-m", "offline_preview", "--stack", "dev"],
+        cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    in_process = preview("--stack", "dev")
+    assert result.stdout == in_process.stdout
 
 
 @pytest.fixture(scope="module")
 def dev_json() -> dict[str, Any]:
     result = preview("--stack", "dev", "--format", "json")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     parsed: dict[str, Any] = json.loads(result.stdout)
     return parsed
 
@@ -67,7 +80,7 @@ def test_json_plan_is_the_same_every_run_and_lists_what_comes_first_first(
 ) -> None:
     first = preview("--stack", "dev", "--format", "json")
     again = preview("--stack", "dev", "--format", "json")
-    assert again.returncode == 0, again.stderr
+    assert again.exit_code == 0, again.stderr
     assert again.stdout == first.stdout  # byte for byte, so two plans diff cleanly
     assert json.loads(again.stdout) == dev_json
     position = {step["urn"]: index for index, step in enumerate(dev_json["steps"])}
@@ -131,7 +144,7 @@ def test_json_inputs_are_resolved_wire_names(dev_json: dict[str, Any]) -> None:
 
 def test_govcloud_stack_uses_its_partition_and_a_given_account() -> None:
     result = preview("--stack", "govcloud", "--format", "json", "--account-id", "210987654321")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     outputs = json.loads(result.stdout)["outputs"]
     assert outputs["partition"] == "aws-us-gov"
     assert outputs["bucketArn"] == "arn:aws-us-gov:s3:::poolside-gov-210987654321"
@@ -141,7 +154,7 @@ def test_govcloud_stack_uses_its_partition_and_a_given_account() -> None:
 
 def test_text_plan_lists_resources_under_their_parents(dev_json: dict[str, Any]) -> None:
     result = preview("--stack", "dev")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     count = len(dev_json["steps"])
     assert lines[0] == f"Offline preview of stack 'dev': {count} resources to create"
@@ -225,9 +238,9 @@ def test_invalid_stack_exits_2_with_one_line_per_problem(tmp_path: Path) -> None
         "  poolside:ecrr: {}\n"
     )
     result = preview("--config-file", str(stack), "--format", "json")
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.splitlines() == [
+    assert result.lines == [
         'poolside:deploymentName: must be a lowercase DNS label of 3-32 characters (got "Acme_Prod")',
         "poolside:kms.deletionWindowInDays: must be 7-30 days (got 3)",
         "poolside:cluster: required",
@@ -243,9 +256,9 @@ def test_missing_region_and_bad_account_are_reported(tmp_path: Path) -> None:
         "  poolside:cluster: {existingClusterName: acme, privateSubnetIds: [subnet-0123456789abcdef0]}\n"
     )
     result = preview("--config-file", str(stack), "--account-id", "12")
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.splitlines() == [
+    assert result.lines == [
         'aws:region: required, an AWS region such as us-east-1 (got "")',
         '--account-id: must be 12 digits (got "12")',
     ]
@@ -255,10 +268,10 @@ def test_secrets_and_missing_files_are_reported_without_traceback(tmp_path: Path
     stack = tmp_path / "Pulumi.secret.yaml"
     stack.write_text("config:\n  poolside:deploymentName:\n    secure: AAABAD\n")
     result = preview("--config-file", str(stack))
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert "poolside:deploymentName: is a secret" in result.stderr
     missing = preview("--stack", "nosuchstack")
-    assert missing.returncode == 2
+    assert missing.exit_code == 2
     assert missing.stderr.strip().endswith("Pulumi.nosuchstack.yaml: no such stack file")
 
 
@@ -274,13 +287,13 @@ def test_rules_that_need_the_partition_exit_2_too(tmp_path: Path) -> None:
         "    nodeGroups: [{name: system}]\n"
     )
     result = preview("--config-file", str(stack))
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.splitlines() == [
+    assert result.lines == [
         "poolside:bedrock.enabled: Amazon Bedrock is not offered in the aws-cn partition: set it to false"
     ]
     stack.write_text(stack.read_text() + "  poolside:bedrock: {enabled: false}\n")
     china = preview("--config-file", str(stack), "--format", "json")
-    assert china.returncode == 0, china.stderr
+    assert china.exit_code == 0, china.stderr
     assert json.loads(china.stdout)["outputs"]["partition"] == "aws-cn"
     assert "arn:aws:" not in china.stdout

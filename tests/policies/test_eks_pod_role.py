@@ -42,14 +42,11 @@ from tests.support.harness import (
 )
 from tests.support.iam_allowlist import STAR_ALLOWLIST
 from tests.support.iam_lint import actions_requiring_star, lint_policy
+from tests.support.policies import MANAGED_POLICY_MAX, TRUST_POLICY_MAX, iam_match
 
 # The project's one allowlist. The pod role needs none of it: MeterUsage and the two Bedrock List
 # actions are on `*` because they have no resource type at all, which the lint knows.
 
-# IAM quotas: a managed policy holds at most 6,144 characters and a role trust policy 2,048 by
-# default, whitespace excluded (IAM and AWS STS quotas, IAM User Guide).
-MANAGED_POLICY_LIMIT = 6_144
-TRUST_POLICY_LIMIT = 2_048
 
 BUCKET_NAME = "poolside-acme-123456789012"
 ROLE_NAME = "poolside-acme-bedrock-customization"
@@ -135,7 +132,11 @@ def build(partition: str, bedrock: BedrockConfig) -> None:
 def rendered(partition: str, bedrock: BedrockConfig | None = None) -> dict[str, Any]:
     """Every rendered document parsed, plus `raw` (the JSON strings) and `keyArn`."""
     config = bedrock or bedrock_config()
-    outputs = run_stack(partition=partition, program=lambda: build(partition, config)).stack_outputs
+    outputs = run_stack(
+        partition=partition,
+        program=lambda: build(partition, config),
+        key=f"pod role documents {config.model_dump_json()}",
+    ).stack_outputs
     names = pod_policies(partition) + CUSTOMIZATION_POLICIES
     assert set(outputs) == {*names, "keyArn", "roleTrust"}
     result: dict[str, Any] = {name: json.loads(outputs[name]) for name in names}
@@ -166,12 +167,6 @@ def model(partition: str, model_id: str, region: str | None = None) -> str:
         f"foundation-model/{model_id}",
         region=REGIONS[partition] if region is None else region,
     )
-
-
-def iam_match(pattern: str, arn: str) -> bool:
-    """IAM's ARN wildcard match: `*` any run of characters, `?` one character."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, arn) is not None
 
 
 # -- S3, Marketplace, KMS ----------------------------------------------------------------------
@@ -711,6 +706,6 @@ def test_every_document_fits_iams_size_limits(partition: str, config: str) -> No
         minified = json.dumps(json.loads(docs["raw"][name]), separators=(",", ":"))
         assert minified == docs["raw"][name]  # rendered exactly as IAM stores it
         assert not any(c.isspace() for c in minified), name  # so its length is IAM's size
-        assert len(minified) <= MANAGED_POLICY_LIMIT, (name, len(minified))
+        assert len(minified) <= MANAGED_POLICY_MAX, (name, len(minified))
     trust = docs["raw"]["customizationTrust"]
-    assert len(json.dumps(json.loads(trust), separators=(",", ":"))) <= TRUST_POLICY_LIMIT
+    assert len(json.dumps(json.loads(trust), separators=(",", ":"))) <= TRUST_POLICY_MAX

@@ -1,9 +1,9 @@
-"""The config model alone: each rule, valid and invalid, and the messages users see."""
+"""The config model alone: each value, section and cross-section rule, valid and invalid, and the
+messages users see."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,30 +11,11 @@ import yaml
 
 from naming import MAX_PREFIX_LENGTH, Names
 from stack_config import (
-    StackConfig,
     StackConfigError,
-    check_against_environment,
     parse_stack_config,
-    reference_markdown,
 )
-from tests.support.harness import CLUSTER
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def with_cluster(raw: dict[str, Any]) -> dict[str, Any]:
-    """`raw` plus the smallest valid cluster section, unless it names its own."""
-    return {"cluster": CLUSTER, **raw}
-
-
-def parse(raw: dict[str, Any]) -> StackConfig:
-    return parse_stack_config(with_cluster(raw))
-
-
-def problems(raw: dict[str, Any]) -> list[str]:
-    with pytest.raises(StackConfigError) as caught:
-        parse_stack_config(with_cluster(raw))
-    return caught.value.problems
+from tests.support.config import parse, problems
+from tests.support.harness import CLUSTER, PROJECT_ROOT, SONNET_4
 
 
 def test_minimal_config_takes_documented_defaults() -> None:
@@ -221,25 +202,8 @@ def test_config_is_immutable() -> None:
         config.deployment_name = "other"
 
 
-def test_project_file_declares_every_top_level_key_with_the_model_description() -> None:
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    declared = project["config"]
-    fields = {f.alias: f for f in StackConfig.model_fields.values()}
-    assert set(declared) == set(fields)
-    for key, field in fields.items():
-        assert declared[key]["description"] == field.description, key
-        assert "type" in declared[key], key
-    # Only the required key may go without a default: the engine refuses a stack without it.
-    assert [k for k, d in declared.items() if "default" not in d] == ["deploymentName", "cluster"]
-
-
-def test_readme_config_reference_is_the_generated_one() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert reference_markdown() in readme
-
-
 def test_example_stacks_are_valid() -> None:
-    for path in sorted(ROOT.glob("Pulumi.*.yaml")):
+    for path in sorted(PROJECT_ROOT.glob("Pulumi.*.yaml")):
         config = yaml.safe_load(path.read_text())["config"]
         raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("poolside:")}
         assert parse(raw).deployment_name, path.name
@@ -419,7 +383,6 @@ def test_repeated_node_group_names_are_refused() -> None:
     ) == ["poolside:cluster.nodeGroups: repeats node group names: a"]
 
 
-SONNET_4 = "anthropic.claude-sonnet-4-20250514-v1:0"
 REGIONS_REMOVED = (
     "is no longer used: the policy now grants the profile's model in every region it routes to "
     "(AWS adds regions over time), only through the profile; delete this key"
@@ -462,109 +425,6 @@ def test_bedrock_inference_profile_regions_are_refused(regions: Any) -> None:
             },
         }
     ) == [f"poolside:bedrock.inferenceProfiles[1].regions: {REGIONS_REMOVED}"]
-
-
-def environment_problems(
-    profile_ids: list[str],
-    *,
-    partition: str = "aws",
-    region: str = "us-east-1",
-    more_problems: tuple[str, ...] = (),
-) -> list[str]:
-    """What check_against_environment refuses of a config with these inference profiles."""
-    config = parse(
-        {
-            "deploymentName": "acme",
-            "bedrock": {"inferenceProfiles": [{"id": i} for i in profile_ids]},
-        }
-    )
-    try:
-        check_against_environment(
-            config,
-            partition=partition,
-            region=region,
-            account_id="123456789012",
-            more_problems=more_problems,
-        )
-    except StackConfigError as error:
-        return error.problems
-    return []
-
-
-@pytest.mark.parametrize(
-    ("geography", "region"),
-    [
-        ("us", "us-east-1"),
-        ("us", "us-west-2"),
-        ("us", "ca-central-1"),
-        ("us-gov", "us-gov-west-1"),
-        ("us-gov", "us-gov-east-1"),
-        ("ca", "ca-central-1"),
-        ("eu", "eu-west-1"),
-        ("eu", "il-central-1"),
-        ("apac", "ap-south-1"),
-        ("jp", "ap-northeast-1"),
-        ("jp", "ap-northeast-3"),
-        ("au", "ap-southeast-2"),
-        ("global", "us-east-2"),
-        ("global", "eu-central-1"),
-        ("global", "sa-east-1"),
-    ],
-)
-def test_profiles_are_accepted_where_their_geography_serves(geography: str, region: str) -> None:
-    partition = "aws-us-gov" if region.startswith("us-gov-") else "aws"
-    assert (
-        environment_problems([f"{geography}.{SONNET_4}"], partition=partition, region=region) == []
-    )
-
-
-@pytest.mark.parametrize(
-    ("geography", "region", "served"),
-    [
-        ("eu", "us-west-2", "us., global."),
-        ("us", "eu-west-1", "eu., global."),
-        ("us", "us-gov-west-1", "us-gov."),
-        ("global", "us-gov-west-1", "us-gov."),
-        ("us-gov", "us-east-1", "us., global."),
-        ("jp", "ap-southeast-1", "apac., global."),
-        ("au", "ap-northeast-1", "apac., jp., global."),
-        ("ca", "us-east-1", "us., global."),
-        ("apac", "ca-central-1", "us., ca., global."),
-    ],
-)
-def test_profiles_are_refused_where_their_geography_cannot_serve(
-    geography: str, region: str, served: str
-) -> None:
-    partition = "aws-us-gov" if region.startswith("us-gov-") else "aws"
-    profile = f"{geography}.{SONNET_4}"
-    assert environment_problems(
-        [f"{served.split('.')[0]}.{SONNET_4}", profile], partition=partition, region=region
-    ) == [
-        f"poolside:bedrock.inferenceProfiles[1].id: a {geography!r} profile cannot be called "
-        f"from the stack's region {region} (its ARN would not exist there); use the profile of "
-        f'this region\'s geography ({served}) (got "{profile}")'
-    ]
-
-
-def test_the_issue_example_of_a_profile_of_another_geography() -> None:
-    assert environment_problems([f"eu.{SONNET_4}"], region="us-west-2") == [
-        "poolside:bedrock.inferenceProfiles[0].id: a 'eu' profile cannot be called from the "
-        "stack's region us-west-2 (its ARN would not exist there); use the profile of this "
-        f'region\'s geography (us., global.) (got "eu.{SONNET_4}")'
-    ]
-
-
-def test_more_problems_are_reported_after_the_environment_rules_at_once() -> None:
-    quota = "poolside:bedrock.inferenceProfiles: 40 inference profiles and 0 models make ..."
-    assert environment_problems([f"eu.{SONNET_4}"], more_problems=(quota,)) == [
-        "poolside:bedrock.inferenceProfiles[0].id: a 'eu' profile cannot be called from the "
-        "stack's region us-east-1 (its ARN would not exist there); use the profile of this "
-        f'region\'s geography (us., global.) (got "eu.{SONNET_4}")',
-        quota,
-    ]
-    # Alone, they still refuse the stack.
-    assert environment_problems([f"us.{SONNET_4}"], more_problems=(quota,)) == [quota]
-    assert environment_problems([f"us.{SONNET_4}"]) == []
 
 
 @pytest.mark.parametrize(

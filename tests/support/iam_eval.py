@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tests.support.policies import iam_match
+
 Decision = Literal["allow", "implicit-deny", "explicit-deny"]
 
 
@@ -64,12 +66,6 @@ class Request:
             raise IamEvalError(f"request principal must be one of {sorted(_PRINCIPAL_TYPES)}")
 
 
-def _glob(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    """`*` matches zero or more characters, `?` exactly one; everything else is literal."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.DOTALL | (re.IGNORECASE if ignore_case else 0)) is not None
-
-
 def _strings(value: Any, what: str) -> list[str]:
     """A policy element that is a string or a non-empty list of strings, as a list.
 
@@ -99,7 +95,7 @@ def _arn_matches(pattern: str, value: str) -> bool:
     if len(parts) != 6 or parts[0] != "arn":
         raise UnsupportedCondition(f"ARN operator value is not a six-part ARN: {pattern!r}")
     values = value.split(":", 5)
-    return len(values) == 6 and all(map(_glob, parts, values))
+    return len(values) == 6 and all(map(iam_match, parts, values))
 
 
 # (policy value, context value) -> match. A negated operator is true when no policy value matches
@@ -107,7 +103,7 @@ def _arn_matches(pattern: str, value: str) -> bool:
 _MATCHERS: dict[str, Callable[[str, str], bool]] = {
     **dict.fromkeys(("StringEquals", "StringNotEquals", "Bool"), str.__eq__),
     "StringEqualsIgnoreCase": lambda p, v: p.lower() == v.lower(),
-    **dict.fromkeys(("StringLike", "StringNotLike"), _glob),
+    **dict.fromkeys(("StringLike", "StringNotLike"), iam_match),
     **dict.fromkeys(("ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"), _arn_matches),
 }
 _NEGATED = frozenset({"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"})
@@ -199,7 +195,7 @@ def _action_matches(pattern: str, action: str) -> bool:
         raise UnsupportedPolicy(f"action must be '*' or 'service:action', got {pattern!r}")
     request_service, _, request_name = action.partition(":")
     same_service = service.lower() == request_service.lower()
-    return same_service and _glob(name, request_name, ignore_case=True)
+    return same_service and iam_match(name, request_name, ignore_case=True)
 
 
 def _aws_principal_matches(spec: str, arn: str) -> bool:
@@ -259,7 +255,7 @@ def _statement_applies(
     matched.append(action_hit == (actions[0] == "Action"))
     if not trust:
         resource_patterns = _strings(statement[resources[0]], resources[0])
-        resource_hit = any(_glob(p, request.resource) for p in resource_patterns)
+        resource_hit = any(iam_match(p, request.resource) for p in resource_patterns)
         matched.append(resource_hit == (resources[0] == "Resource"))
     return all(matched)
 

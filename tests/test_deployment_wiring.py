@@ -1,0 +1,705 @@
+"""Every config field reaches the resource input it decides, with a non-default value.
+
+`deployment.py` passes the parsed config to the components. Elsewhere most values reach the
+program's tests only as their defaults, so a field the wiring dropped (or passed to the wrong
+argument) would keep passing. Here two stacks set every field the reference lists to a value
+other than its default: `CREATED` (a cluster this stack creates, everything on) and `EXISTING`
+(an existing cluster and provider, the optional parts off). `WIRING` has one row per field: the
+stack that sets it and what it must reach, written out. A field without a row fails
+`test_every_config_field_has_a_row`; a row whose value is the default fails
+`test_every_row_sets_a_value_other_than_the_default`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import to_jsonable_python
+
+from offline_preview.engine import RecordedResource, Recording
+from stack_config import NAMESPACE, StackConfig, StackConfigError, reference_rows
+from stack_config.sections import section_model
+from tests.support.bastion import GET_PARAMETER
+from tests.support.deployment import (
+    EXISTING_CLUSTER,
+    EXISTING_PROVIDER,
+    existing_cluster,
+    parameter_names,
+)
+from tests.support.harness import ACCOUNT_ID, SONNET_4, StackRun, record_stack
+from tests.support.policies import policy, statements_by_sid
+
+TITAN = "amazon.titan-text-express-v1"
+LLAMA = "meta.llama3-1-8b-instruct-v1:0"
+SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
+PUBLIC_SUBNETS = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"]
+VPC = "vpc-0fedcba9876543210"
+AMI = "ami-0123456789abcdef0"
+
+# A created cluster, every field set, nothing at its default.
+CREATED: dict[str, Any] = {
+    "deploymentName": "globex",
+    "deploymentPrefix": "ps-globex",
+    "tags": {"owner": "platform", "cost-center": "4711"},
+    "kms": {"deletionWindowInDays": 9, "alias": "alias/globex-data", "retainOnDelete": False},
+    "bucket": {
+        "name": "globex-poolside-data",
+        "noncurrentVersionExpirationDays": 45,
+        "retainOnDelete": False,
+    },
+    "ecr": {
+        "repositories": ["api", "team/web"],
+        "imageTagMutability": "MUTABLE",
+        "scanOnPush": False,
+        "untaggedImageExpirationDays": 5,
+        "retainOnDelete": False,
+    },
+    "cluster": {
+        "kubernetesVersion": "1.33",
+        "vpcId": VPC,
+        "privateSubnetIds": SUBNETS,
+        "publicSubnetIds": PUBLIC_SUBNETS,
+        "endpointPublicAccess": True,
+        "publicAccessCidrs": ["203.0.113.0/24"],
+        "authenticationMode": "API_AND_CONFIG_MAP",
+        "enabledLogTypes": ["api", "scheduler"],
+        "nodeGroups": [
+            {
+                "name": "gpu",
+                "instanceTypes": ["g6e.12xlarge"],
+                "minSize": 0,
+                "desiredSize": 4,
+                "maxSize": 6,
+                "diskSizeGib": 500,
+                "gpu": True,
+                "labels": {"poolside.ai/workload": "inference"},
+                "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}],
+            }
+        ],
+        "createServiceAccounts": True,
+    },
+    "podRole": {"namespace": "ml", "serviceAccounts": ["api", "jobs-*"]},
+    "loadBalancerController": {"namespace": "ingress", "serviceAccount": "lbc"},
+    "bedrock": {
+        "models": [TITAN],
+        "inferenceProfiles": [{"id": f"us.{SONNET_4}"}],
+        "customizationBaseModels": [LLAMA],
+    },
+    "bastion": {
+        "instanceType": "t3.large",
+        "subnetId": SUBNETS[1],
+        "amiId": AMI,
+        "installTools": False,
+        "existingLockTableName": "globex-locks",
+        "rootVolumeSizeGib": 64,
+    },
+}
+
+# An existing cluster and its provider; what `CREATED` switches on (the default), off.
+EXISTING: dict[str, Any] = {
+    "deploymentName": "initech",
+    "cluster": {
+        "existingClusterName": EXISTING_CLUSTER,
+        "existingOidcProviderArn": EXISTING_PROVIDER,
+        "createServiceAccounts": True,
+    },
+    "loadBalancerController": {"enabled": False},
+    "bedrock": {"enabled": False},
+    "bastion": {"enabled": False},
+}
+
+STACKS = {"created": CREATED, "existing": EXISTING}
+
+
+def stack(name: str) -> StackRun:
+    """The program's run of `CREATED` or `EXISTING` (recorded once per session)."""
+    if name == "existing":
+        return record_stack(EXISTING, cluster_overrides=existing_cluster())
+    return record_stack(STACKS[name])
+
+
+# -- reading the recording ---------------------------------------------------------------------
+
+ROLE = "aws:iam/role:Role"
+POLICY = "aws:iam/policy:Policy"
+
+
+def one(recording: Recording, type_: str) -> RecordedResource:
+    [resource] = recording.by_type(type_)
+    return resource
+
+
+def named(recording: Recording, type_: str, name: str) -> RecordedResource:
+    """The one resource of `type_` whose `name` input (its physical name) is `name`."""
+    [resource] = [r for r in recording.by_type(type_) if r.inputs.get("name") == name]
+    return resource
+
+
+def document(recording: Recording, name: str) -> dict[str, dict[str, Any]]:
+    """The statements by Sid of the customer-managed policy `name`."""
+    return statements_by_sid(policy(named(recording, POLICY, name)))
+
+
+def trust(recording: Recording, role_name: str) -> dict[str, Any]:
+    [statement] = policy(named(recording, ROLE, role_name), "assumeRolePolicy")["Statement"]
+    assert isinstance(statement, dict)
+    return statement
+
+
+def parameters(recording: Recording) -> dict[str, str]:
+    return {
+        p.inputs["name"]: p.inputs["insecureValue"]
+        for p in recording.by_type("aws:ssm/parameter:Parameter")
+    }
+
+
+def children(recording: Recording, component_type: str) -> list[RecordedResource]:
+    [component] = recording.by_type(component_type)
+    return [r for r in recording.resources if r.parent == component.urn]
+
+
+def cluster_inputs(recording: Recording) -> dict[str, Any]:
+    return one(recording, "eks:index:Cluster").inputs
+
+
+def node_group(recording: Recording) -> dict[str, Any]:
+    return recording.one("eks:index:ManagedNodeGroup", "cluster-gpu").inputs
+
+
+def instance(recording: Recording) -> RecordedResource:
+    return one(recording, "aws:ec2/instance:Instance")
+
+
+def service_accounts(recording: Recording) -> set[tuple[str, str]]:
+    return {
+        (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"])
+        for r in recording.by_type("kubernetes:core/v1:ServiceAccount")
+    }
+
+
+def namespaces(recording: Recording) -> list[str]:
+    return [r.inputs["metadata"]["name"] for r in recording.by_type("kubernetes:core/v1:Namespace")]
+
+
+# -- what each field reaches --------------------------------------------------------------------
+
+GLOBEX_TAGS = {"owner": "platform", "cost-center": "4711", "poolside:deployment": "globex"}
+ROLES = "arn:aws:iam::123456789012:role/"
+
+
+def deployment_name(run: StackRun) -> None:
+    r = run.recording
+    assert r.stack_outputs["parameterPath"] == "/poolside/deployment/globex/"
+    assert set(parameters(r)) == parameter_names("globex")
+    assert one(r, "aws:kms/key:Key").inputs["tags"]["poolside:deployment"] == "globex"
+    assert one(r, "aws:kms/key:Key").inputs["description"] == (
+        "Poolside deployment globex: data, images and secrets"
+    )
+    assert {repo.inputs["name"] for repo in r.by_type("aws:ecr/repository:Repository")} == {
+        "poolside-globex/api",
+        "poolside-globex/team/web",
+    }
+    cognito = document(r, "ps-globex-bastion-cognito-management")
+    assert cognito["ManageDeploymentUserPools"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/poolside:deployment": "globex"}
+    }
+    ssm = document(r, "ps-globex-bastion-ssm-parameters")
+    path = f"arn:aws:ssm:us-east-1:{ACCOUNT_ID}:parameter/poolside/deployment/globex"
+    assert ssm["DeploymentParameters"]["Resource"] == [path, f"{path}/*"]
+
+
+def deployment_prefix(run: StackRun) -> None:
+    r = run.recording
+    assert {role.inputs["name"] for role in r.by_type(ROLE)} == {
+        "ps-globex-eks-cluster-role",
+        "ps-globex-eks-node-role",
+        "ps-globex-eks-pod-role",
+        "ps-globex-eks-vpc-cni-role",
+        "ps-globex-bedrock-customization-role",
+        "ps-globex-aws-load-balancer-controller",
+        "ps-globex-bastion-role",
+    }
+    assert all(p.inputs["name"].startswith("ps-globex-") for p in r.by_type(POLICY))
+    assert named(r, POLICY, "ps-globex-pod-s3-access")
+    assert named(r, POLICY, "ps-globex-bastion-default")
+    assert cluster_inputs(r)["name"] == "ps-globex"
+    assert r.stack_outputs["clusterName"] == "ps-globex"
+    assert node_group(r)["nodeGroupName"] == "ps-globex-gpu"
+    security_group = one(r, "aws:ec2/securityGroup:SecurityGroup")
+    assert security_group.inputs["namePrefix"] == "ps-globex-bastion-"
+    profile = one(r, "aws:iam/instanceProfile:InstanceProfile")
+    assert profile.inputs["name"] == "ps-globex-bastion-instance-profile"
+    assert instance(r).inputs["tags"]["Name"] == "ps-globex-bastion"
+
+
+def tags(run: StackRun) -> None:
+    tagged = [r for r in run.recording.resources if "tags" in r.inputs]
+    assert len({r.type for r in tagged}) >= 15
+    for resource in tagged:
+        own = {k: v for k, v in resource.inputs["tags"].items() if k != "Name"}
+        assert own == GLOBEX_TAGS, resource.name
+
+
+def kms_deletion_window(run: StackRun) -> None:
+    assert one(run.recording, "aws:kms/key:Key").inputs["deletionWindowInDays"] == 9
+
+
+def kms_alias(run: StackRun) -> None:
+    assert one(run.recording, "aws:kms/alias:Alias").inputs["name"] == "alias/globex-data"
+    assert run.recording.stack_outputs["kmsKeyAlias"] == "alias/globex-data"
+
+
+def kms_retain(run: StackRun) -> None:
+    key_and_alias = children(run.recording, "poolside:aws:KmsKey")
+    assert {r.type for r in key_and_alias} == {"aws:kms/key:Key", "aws:kms/alias:Alias"}
+    assert not any(r.retain_on_delete or r.protect for r in key_and_alias)
+
+
+def bucket_name(run: StackRun) -> None:
+    r = run.recording
+    assert one(r, "aws:s3/bucket:Bucket").inputs["bucket"] == "globex-poolside-data"
+    assert r.stack_outputs["bucketName"] == "globex-poolside-data"
+    assert parameters(r)["/poolside/deployment/globex/bucket-name"] == "globex-poolside-data"
+    s3 = document(r, "ps-globex-pod-s3-access")
+    assert s3["PoolsideBucketList"]["Resource"] == ["arn:aws:s3:::globex-poolside-data"]
+
+
+def bucket_noncurrent_days(run: StackRun) -> None:
+    lifecycle = one(
+        run.recording, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    )
+    [rule] = lifecycle.inputs["rules"]
+    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 45}
+
+
+def bucket_retain(run: StackRun) -> None:
+    bucket = children(run.recording, "poolside:aws:Bucket")
+    assert len(bucket) == 7
+    assert not any(r.retain_on_delete or r.protect for r in bucket)
+
+
+def ecr_repositories(run: StackRun) -> None:
+    r = run.recording
+    assert sorted(repo.name for repo in r.by_type("aws:ecr/repository:Repository")) == [
+        "ecr-api",
+        "ecr-team-web",
+    ]
+    assert r.stack_outputs["ecrRepositoryNames"] == {
+        "api": "poolside-globex/api",
+        "team/web": "poolside-globex/team/web",
+    }
+
+
+def ecr_mutability(run: StackRun) -> None:
+    repositories = run.recording.by_type("aws:ecr/repository:Repository")
+    assert [repo.inputs["imageTagMutability"] for repo in repositories] == ["MUTABLE"] * 2
+
+
+def ecr_scan_on_push(run: StackRun) -> None:
+    repositories = run.recording.by_type("aws:ecr/repository:Repository")
+    assert [repo.inputs["imageScanningConfiguration"] for repo in repositories] == [
+        {"scanOnPush": False}
+    ] * 2
+
+
+UNTAGGED_AFTER_5_DAYS = (
+    '{"rules":[{"rulePriority":1,"description":"Expire untagged images after 5 days",'
+    '"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days",'
+    '"countNumber":5},"action":{"type":"expire"}}]}'
+)
+
+
+def ecr_untagged_days(run: StackRun) -> None:
+    lifecycles = run.recording.by_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
+    assert [p.inputs["policy"] for p in lifecycles] == [UNTAGGED_AFTER_5_DAYS] * 2
+
+
+def ecr_retain(run: StackRun) -> None:
+    ecr = children(run.recording, "poolside:aws:EcrRepositories")
+    assert len(ecr) == 4  # two repositories, their lifecycle policies
+    assert not any(r.retain_on_delete or r.protect for r in ecr)
+
+
+def existing_cluster_name(run: StackRun) -> None:
+    r = run.recording
+    assert r.by_type("eks:index:Cluster") == []
+    assert r.by_type("poolside:aws:NodeGroups") == []
+    assert r.stack_outputs["clusterName"] == EXISTING_CLUSTER
+    assert parameters(r)["/poolside/deployment/initech/cluster-name"] == EXISTING_CLUSTER
+    assert ("aws:eks/getCluster:getCluster", {"name": EXISTING_CLUSTER}) in run.calls
+
+
+def existing_provider(run: StackRun) -> None:
+    r = run.recording
+    assert r.by_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
+    assert r.stack_outputs["oidcProviderArn"] == EXISTING_PROVIDER
+    assert trust(r, "poolside-initech-eks-pod-role")["Principal"] == {
+        "Federated": EXISTING_PROVIDER
+    }
+    oidc = parameters(r)["/poolside/deployment/initech/oidc-provider-arn"]
+    assert oidc == EXISTING_PROVIDER
+
+
+def kubernetes_version(run: StackRun) -> None:
+    assert cluster_inputs(run.recording)["version"] == "1.33"
+    assert node_group(run.recording)["version"] == "1.33"
+
+
+def vpc_id(run: StackRun) -> None:
+    r = run.recording
+    assert cluster_inputs(r)["vpcId"] == VPC
+    assert one(r, "aws:ec2/securityGroup:SecurityGroup").inputs["vpcId"] == VPC
+    assert parameters(r)["/poolside/deployment/globex/vpc-id"] == VPC
+    assert r.stack_outputs["loadBalancerControllerHelmValues"]["vpcId"] == VPC
+
+
+def private_subnets(run: StackRun) -> None:
+    assert cluster_inputs(run.recording)["privateSubnetIds"] == SUBNETS
+    assert node_group(run.recording)["subnetIds"] == SUBNETS
+
+
+def public_subnets(run: StackRun) -> None:
+    assert cluster_inputs(run.recording)["publicSubnetIds"] == PUBLIC_SUBNETS
+
+
+def endpoint_public_access(run: StackRun) -> None:
+    inputs = cluster_inputs(run.recording)
+    assert inputs["endpointPublicAccess"] is True
+    assert inputs["endpointPrivateAccess"] is True
+
+
+def public_access_cidrs(run: StackRun) -> None:
+    assert cluster_inputs(run.recording)["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def authentication_mode(run: StackRun) -> None:
+    assert cluster_inputs(run.recording)["authenticationMode"] == "API_AND_CONFIG_MAP"
+
+
+def log_types(run: StackRun) -> None:
+    assert cluster_inputs(run.recording)["enabledClusterLogTypes"] == ["api", "scheduler"]
+
+
+def node_group_name(run: StackRun) -> None:
+    r = run.recording
+    assert [g.name for g in r.by_type("eks:index:ManagedNodeGroup")] == ["cluster-gpu"]
+    template = one(r, "aws:ec2/launchTemplate:LaunchTemplate")
+    assert template.name == "cluster-gpu-launch-template"
+    assert template.inputs["description"].startswith("Poolside node group gpu:")
+
+
+def node_group_instance_types(run: StackRun) -> None:
+    assert node_group(run.recording)["instanceTypes"] == ["g6e.12xlarge"]
+
+
+def scaling(part: str, size: int) -> Callable[[StackRun], None]:
+    def check(run: StackRun) -> None:
+        assert node_group(run.recording)["scalingConfig"][part] == size
+
+    return check
+
+
+def node_group_disk(run: StackRun) -> None:
+    template = one(run.recording, "aws:ec2/launchTemplate:LaunchTemplate")
+    [device] = template.inputs["blockDeviceMappings"]
+    assert device["ebs"]["volumeSize"] == 500
+    assert "diskSize" not in node_group(run.recording)
+
+
+def node_group_gpu(run: StackRun) -> None:
+    assert node_group(run.recording)["amiType"] == "AL2023_x86_64_NVIDIA"
+
+
+def node_group_labels(run: StackRun) -> None:
+    assert node_group(run.recording)["labels"] == {"poolside.ai/workload": "inference"}
+
+
+def taint(part: str, value: str) -> Callable[[StackRun], None]:
+    def check(run: StackRun) -> None:
+        [only] = node_group(run.recording)["taints"]
+        assert only[part] == value
+
+    return check
+
+
+def created_service_accounts(run: StackRun) -> None:
+    r = run.recording
+    assert service_accounts(r) == {("ml", "api"), ("ingress", "lbc")}
+    helm = r.stack_outputs["loadBalancerControllerHelmValues"]
+    assert helm["serviceAccount"]["create"] is False  # the stack creates it, not the chart
+
+
+def existing_service_accounts(run: StackRun) -> None:
+    # the pod role's default account, in its default namespace; no controller (switched off)
+    assert service_accounts(run.recording) == {("poolside", "poolside")}
+    assert namespaces(run.recording) == ["poolside"]
+
+
+def pod_subjects(recording: Recording) -> Any:
+    """The `sub` values the pod role's trust admits (one key: exact names and patterns alike)."""
+    condition = trust(recording, "ps-globex-eks-pod-role")["Condition"]
+    issuer = one(recording, "aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs["url"]
+    issuer = issuer.removeprefix("https://")
+    assert condition["StringEquals"] == {f"{issuer}:aud": "sts.amazonaws.com"}
+    return condition["StringLike"][f"{issuer}:sub"]
+
+
+def pod_namespace(run: StackRun) -> None:
+    r = run.recording
+    assert all(s.startswith("system:serviceaccount:ml:") for s in pod_subjects(r))
+    assert ("ml", "api") in service_accounts(r)
+    assert namespaces(r) == ["ml"]  # not one of Kubernetes' own: created with its accounts
+
+
+def pod_service_accounts(run: StackRun) -> None:
+    r = run.recording
+    # A pattern makes the whole list a `StringLike` (an exact name matches itself there).
+    assert pod_subjects(r) == ["system:serviceaccount:ml:api", "system:serviceaccount:ml:jobs-*"]
+    # A pattern names no single account to create.
+    assert {name for namespace, name in service_accounts(r) if namespace == "ml"} == {"api"}
+
+
+def controller_enabled(run: StackRun) -> None:
+    r = run.recording
+    assert [role.inputs["name"] for role in r.by_type(ROLE)] == ["poolside-initech-eks-pod-role"]
+    assert "loadBalancerControllerRoleArn" not in r.stack_outputs
+    assert "loadBalancerControllerHelmValues" not in r.stack_outputs
+    assert set(parameters(r)) == parameter_names(
+        "initech", bedrock=False, load_balancer_controller=False
+    )
+
+
+def controller_subject(run: StackRun) -> None:
+    r = run.recording
+    condition = trust(r, "ps-globex-aws-load-balancer-controller")["Condition"]
+    [(key, subject)] = [(k, v) for k, v in condition["StringEquals"].items() if k.endswith(":sub")]
+    assert subject == "system:serviceaccount:ingress:lbc", key
+    assert ("ingress", "lbc") in service_accounts(r)
+
+
+def controller_service_account(run: StackRun) -> None:
+    controller_subject(run)
+    helm = run.recording.stack_outputs["loadBalancerControllerHelmValues"]
+    assert helm["serviceAccount"]["name"] == "lbc"
+    assert helm["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": f"{ROLES}ps-globex-aws-load-balancer-controller"
+    }
+
+
+def bedrock_enabled(run: StackRun) -> None:
+    r = run.recording
+    assert not [p for p in r.by_type(POLICY) if "bedrock" in p.inputs["name"]]
+    assert "bedrockCustomizationRoleArn" not in r.stack_outputs
+    assert "bedrock" not in json.dumps([p.inputs["policy"] for p in r.by_type(POLICY)])
+
+
+def bedrock_models(run: StackRun) -> None:
+    invocation = document(run.recording, "ps-globex-pod-bedrock-model-invocation")
+    assert invocation["InvokeFoundationModels"]["Resource"] == [
+        f"arn:aws:bedrock:us-east-1::foundation-model/{TITAN}"
+    ]
+
+
+def bedrock_profiles(run: StackRun) -> None:
+    invocation = document(run.recording, "ps-globex-pod-bedrock-model-invocation")
+    profile = f"arn:aws:bedrock:us-east-1:{ACCOUNT_ID}:inference-profile/us.{SONNET_4}"
+    assert invocation["InvokeInferenceProfiles"]["Resource"] == [profile]
+    assert invocation["InvokeModelsThroughProfile1"]["Condition"] == {
+        "ArnLike": {"bedrock:InferenceProfileArn": profile}
+    }
+
+
+def bedrock_profile_regions(_: StackRun) -> None:
+    """A removed key: refused, naming it, before anything is registered."""
+    profile = {"id": f"us.{SONNET_4}", "regions": ["us-east-1"]}
+    with pytest.raises(StackConfigError) as caught:
+        record_stack({**CREATED, "bedrock": {"inferenceProfiles": [profile]}})
+    [problem] = caught.value.problems
+    assert problem.startswith("poolside:bedrock.inferenceProfiles[0].regions: is no longer used")
+
+
+def bedrock_base_models(run: StackRun) -> None:
+    job = document(run.recording, "ps-globex-pod-bedrock-customization-job")
+    assert job["CreateCustomizationJobs"]["Resource"] == [
+        f"arn:aws:bedrock:us-east-1:{ACCOUNT_ID}:custom-model/*",
+        f"arn:aws:bedrock:us-east-1::foundation-model/{LLAMA}",
+    ]
+
+
+def bastion_enabled(run: StackRun) -> None:
+    r = run.recording
+    assert r.by_type("poolside:aws:Bastion") == []
+    assert r.by_type("aws:ec2/instance:Instance") == []
+    assert r.by_type("aws:eks/accessEntry:AccessEntry") == []
+    assert not [k for k in r.stack_outputs if k.startswith("bastion") or k == "lockTableName"]
+    # no AMI to look up
+    assert GET_PARAMETER not in [token for token, _ in run.calls]
+
+
+def bastion_instance_type(run: StackRun) -> None:
+    assert instance(run.recording).inputs["instanceType"] == "t3.large"
+
+
+def bastion_subnet(run: StackRun) -> None:
+    assert instance(run.recording).inputs["subnetId"] == SUBNETS[1]
+
+
+def bastion_ami(run: StackRun) -> None:
+    bastion = instance(run.recording)
+    assert bastion.inputs["ami"] == AMI
+    # A given AMI is the one to keep: no lookup, and a change of `amiId` replaces the instance.
+    assert bastion.ignore_changes == []
+    assert GET_PARAMETER not in [token for token, _ in run.calls]
+
+
+def bastion_install_tools(run: StackRun) -> None:
+    assert "userData" not in instance(run.recording).inputs
+
+
+def bastion_lock_table(run: StackRun) -> None:
+    r = run.recording
+    assert r.by_type("aws:dynamodb/table:Table") == []
+    state = document(r, "ps-globex-bastion-terraform-state")
+    assert state["StateLocks"]["Resource"] == [
+        f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/globex-locks"
+    ]
+    assert r.stack_outputs["lockTableName"] == "globex-locks"
+
+
+def bastion_root_volume(run: StackRun) -> None:
+    assert instance(run.recording).inputs["rootBlockDevice"]["volumeSize"] == 64
+
+
+@dataclass(frozen=True)
+class Wire:
+    key: str
+    """The config key, without the `poolside:` namespace."""
+    stack: str
+    """`created` or `existing`: the stack that sets it."""
+    check: Callable[[StackRun], None]
+
+
+WIRING = [
+    Wire("deploymentName", "created", deployment_name),
+    Wire("deploymentPrefix", "created", deployment_prefix),
+    Wire("tags", "created", tags),
+    Wire("kms.deletionWindowInDays", "created", kms_deletion_window),
+    Wire("kms.alias", "created", kms_alias),
+    Wire("kms.retainOnDelete", "created", kms_retain),
+    Wire("bucket.name", "created", bucket_name),
+    Wire("bucket.noncurrentVersionExpirationDays", "created", bucket_noncurrent_days),
+    Wire("bucket.retainOnDelete", "created", bucket_retain),
+    Wire("ecr.repositories", "created", ecr_repositories),
+    Wire("ecr.imageTagMutability", "created", ecr_mutability),
+    Wire("ecr.scanOnPush", "created", ecr_scan_on_push),
+    Wire("ecr.untaggedImageExpirationDays", "created", ecr_untagged_days),
+    Wire("ecr.retainOnDelete", "created", ecr_retain),
+    Wire("cluster.existingClusterName", "existing", existing_cluster_name),
+    Wire("cluster.existingOidcProviderArn", "existing", existing_provider),
+    Wire("cluster.kubernetesVersion", "created", kubernetes_version),
+    Wire("cluster.vpcId", "created", vpc_id),
+    Wire("cluster.privateSubnetIds", "created", private_subnets),
+    Wire("cluster.publicSubnetIds", "created", public_subnets),
+    Wire("cluster.endpointPublicAccess", "created", endpoint_public_access),
+    Wire("cluster.publicAccessCidrs", "created", public_access_cidrs),
+    Wire("cluster.authenticationMode", "created", authentication_mode),
+    Wire("cluster.enabledLogTypes", "created", log_types),
+    Wire("cluster.nodeGroups[].name", "created", node_group_name),
+    Wire("cluster.nodeGroups[].instanceTypes", "created", node_group_instance_types),
+    Wire("cluster.nodeGroups[].minSize", "created", scaling("minSize", 0)),
+    Wire("cluster.nodeGroups[].desiredSize", "created", scaling("desiredSize", 4)),
+    Wire("cluster.nodeGroups[].maxSize", "created", scaling("maxSize", 6)),
+    Wire("cluster.nodeGroups[].diskSizeGib", "created", node_group_disk),
+    Wire("cluster.nodeGroups[].gpu", "created", node_group_gpu),
+    Wire("cluster.nodeGroups[].labels", "created", node_group_labels),
+    Wire("cluster.nodeGroups[].taints[].key", "created", taint("key", "nvidia.com/gpu")),
+    Wire("cluster.nodeGroups[].taints[].value", "created", taint("value", "true")),
+    Wire("cluster.nodeGroups[].taints[].effect", "created", taint("effect", "NO_SCHEDULE")),
+    Wire("cluster.createServiceAccounts", "created", created_service_accounts),
+    Wire("cluster.createServiceAccounts", "existing", existing_service_accounts),
+    Wire("podRole.namespace", "created", pod_namespace),
+    Wire("podRole.serviceAccounts", "created", pod_service_accounts),
+    Wire("loadBalancerController.enabled", "existing", controller_enabled),
+    Wire("loadBalancerController.namespace", "created", controller_subject),
+    Wire("loadBalancerController.serviceAccount", "created", controller_service_account),
+    Wire("bedrock.enabled", "existing", bedrock_enabled),
+    Wire("bedrock.models", "created", bedrock_models),
+    Wire("bedrock.inferenceProfiles[].id", "created", bedrock_profiles),
+    Wire("bedrock.inferenceProfiles[].regions", "created", bedrock_profile_regions),
+    Wire("bedrock.customizationBaseModels", "created", bedrock_base_models),
+    Wire("bastion.enabled", "existing", bastion_enabled),
+    Wire("bastion.instanceType", "created", bastion_instance_type),
+    Wire("bastion.subnetId", "created", bastion_subnet),
+    Wire("bastion.amiId", "created", bastion_ami),
+    Wire("bastion.installTools", "created", bastion_install_tools),
+    Wire("bastion.existingLockTableName", "created", bastion_lock_table),
+    Wire("bastion.rootVolumeSizeGib", "created", bastion_root_volume),
+]
+
+
+@pytest.mark.parametrize("wire", WIRING, ids=lambda w: f"{w.key}-{w.stack}")
+def test_the_value_reaches_its_resource(wire: Wire) -> None:
+    wire.check(stack(wire.stack))
+
+
+# -- the table covers the config, with values that are not the defaults -------------------------
+
+
+def leaf_keys() -> set[str]:
+    """Every key of the reference that holds a value (not a section)."""
+    return {
+        key.removeprefix(f"{NAMESPACE}:")
+        for key, type_, _, _ in reference_rows()
+        if type_ not in ("object", "list of objects")
+    }
+
+
+def test_every_config_field_has_a_row() -> None:
+    assert {wire.key for wire in WIRING} == leaf_keys()
+
+
+def field(key: str) -> FieldInfo:
+    """The model field of a reference key (`cluster.nodeGroups[].taints[].value`)."""
+    model: type[BaseModel] = StackConfig
+    *sections, last = key.replace("[]", "").split(".")
+    by_alias = {f.alias: f for f in model.model_fields.values()}
+    for name in sections:
+        nested = section_model(by_alias[name].annotation)
+        assert nested is not None, name
+        by_alias = {f.alias: f for f in nested.model_fields.values()}
+    return by_alias[last]
+
+
+def values_at(config: Any, key: str) -> list[Any]:
+    """The values a stack config sets at `key`, one per list item on the way."""
+    if not key:
+        return [config]
+    head, _, rest = key.partition(".")
+    name = head.removesuffix("[]")
+    if not isinstance(config, dict) or name not in config:
+        return []
+    items = config[name] if head.endswith("[]") else [config[name]]
+    return [value for item in items for value in values_at(item, rest)]
+
+
+REMOVED = {"bedrock.inferenceProfiles[].regions"}  # refused whatever its value
+
+
+@pytest.mark.parametrize("wire", WIRING, ids=lambda w: f"{w.key}-{w.stack}")
+def test_every_row_sets_a_value_other_than_the_default(wire: Wire) -> None:
+    values = values_at(STACKS[wire.stack], wire.key)
+    if wire.key in REMOVED:
+        assert values == []
+        return
+    assert values, f"{wire.stack} does not set {wire.key}"
+    info = field(wire.key)
+    if info.is_required():
+        return  # no default to differ from (deploymentName, a node group's name, ...)
+    default = to_jsonable_python(info.get_default(call_default_factory=True))
+    assert all(value != default for value in values), (wire.key, default)
