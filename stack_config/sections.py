@@ -14,7 +14,7 @@ from pydantic.alias_generators import to_camel
 
 from aws_environment import is_arm64_instance_type
 from naming import DEPLOYMENT_TAG, MAX_PREFIX_LENGTH, Names, default_prefix
-from stack_config.errors import CrossFieldError
+from stack_config.errors import CrossFieldError, Problem
 from stack_config.rules import bastion_subnet_id, cross_section_problems
 from stack_config.values import (
     AddonVersion,
@@ -404,17 +404,26 @@ class InferenceConfig(Section):
     )
 
     @model_validator(mode="after")
-    def _key_needs_a_bucket(self) -> InferenceConfig:
+    def _settings_fit_the_bucket(self) -> InferenceConfig:
+        problems: list[Problem] = []
         if self.existing_bucket_kms_key_arn is not None and self.existing_bucket_name is None:
-            raise CrossFieldError(
-                [
-                    (
-                        "existingBucketKmsKeyArn",
-                        "only applies with poolside:inference.existingBucketName (the created "
-                        "bucket uses the deployment's key)",
-                    )
-                ]
+            problems.append(
+                (
+                    "existingBucketKmsKeyArn",
+                    "only applies with poolside:inference.existingBucketName (the created "
+                    "bucket uses the deployment's key)",
+                )
             )
+        if self.existing_bucket_name is not None and "retain_on_delete" in self.model_fields_set:
+            problems.append(
+                (
+                    "retainOnDelete",
+                    "only applies to the models bucket this stack creates; remove it or "
+                    "poolside:inference.existingBucketName",
+                )
+            )
+        if problems:
+            raise CrossFieldError(problems)
         return self
 
 

@@ -35,8 +35,11 @@ COMPONENTS = [
     ("cluster", "poolside:aws:EksCluster"),
     ("cluster", "poolside:aws:NodeGroups"),
     ("data", "poolside:aws:Bucket"),
+    ("ebs-csi", "poolside:aws:IamRole"),
     ("ecr", "poolside:aws:EcrRepositories"),
+    ("inference", "poolside:aws:IamRole"),
     ("kms", "poolside:aws:KmsKey"),
+    ("models", "poolside:aws:Bucket"),
     ("oidc", "poolside:aws:OidcProvider"),
     ("parameters", "poolside:aws:DeploymentParameters"),
     ("pod", "poolside:aws:IamRole"),
@@ -161,13 +164,16 @@ def test_data_is_retained_on_destroy_by_default_and_per_section_on_request() -> 
     data_types = ("aws:kms/", "aws:s3/", "aws:ecr/")
     default = run_stack({"ecr": {"repositories": ["api"]}})
     data = [r for r in default.resources if r.type.startswith(data_types)]
-    assert len(data) == 11
+    # key and alias; the data and models buckets and their 6 settings each; repository and its
+    # lifecycle policy
+    assert len(data) == 18
     assert all(r.retain_on_delete for r in data)
 
     released = run_stack(
         {
             "ecr": {"repositories": ["api"], "retainOnDelete": False},
             "bucket": {"retainOnDelete": False},
+            "inference": {"retainOnDelete": False},
         }
     )
     retained = {r.type.split("/")[0] for r in released.resources if r.retain_on_delete}
@@ -223,6 +229,8 @@ def test_stack_outputs(partition: str) -> None:
         "oidcProviderArn": f"arn:{partition}:iam::{ACCOUNT_ID}:oidc-provider/{issuer}",
         "oidcIssuerUrl": f"https://{issuer}",
         "podRoleArn": f"{roles}poolside-acme-eks-pod-role",
+        "modelsBucketName": f"poolside-acme-models-{ACCOUNT_ID}",
+        "inferenceRoleArn": f"{roles}poolside-acme-eks-inference-role",
         **bedrock_outputs,
         "loadBalancerControllerRoleArn": f"{roles}poolside-acme-aws-load-balancer-controller",
         "loadBalancerControllerHelmValues": {
@@ -238,8 +246,15 @@ def test_stack_outputs(partition: str) -> None:
             },
         },
         "vpcCniRoleArn": f"{roles}poolside-acme-eks-vpc-cni-role",
+        "ebsCsiDriverRoleArn": f"{roles}poolside-acme-eks-ebs-csi-role",
         "serviceAccountAnnotations": {
-            "poolside:poolside": f"eks.amazonaws.com/role-arn: {roles}poolside-acme-eks-pod-role",
+            # as Poolside's charts name them: the core API's, and the inference pods'
+            "poolside:core-api-sa": (
+                f"eks.amazonaws.com/role-arn: {roles}poolside-acme-eks-pod-role"
+            ),
+            "poolside-models:inference": (
+                f"eks.amazonaws.com/role-arn: {roles}poolside-acme-eks-inference-role"
+            ),
             "kube-system:aws-load-balancer-controller": (
                 f"eks.amazonaws.com/role-arn: {roles}poolside-acme-aws-load-balancer-controller"
             ),
@@ -304,6 +319,9 @@ def test_invalid_config_leaves_only_the_stack_registered() -> None:
 
 def test_the_environment_is_looked_up_once() -> None:
     assert sorted(token for token, _ in record_stack().calls) == [
+        # the newest version of each add-on that is not pinned: vpc-cni, kube-proxy, coredns,
+        # aws-ebs-csi-driver
+        *["aws:eks/getAddonVersion:getAddonVersion"] * 4,
         "aws:index/getCallerIdentity:getCallerIdentity",
         "aws:index/getPartition:getPartition",
         "aws:index/getRegion:getRegion",
@@ -417,6 +435,8 @@ def test_bedrock_can_be_switched_off() -> None:
         "poolside-acme-eks-pod-role",
         "poolside-acme-aws-load-balancer-controller",
         "poolside-acme-eks-vpc-cni-role",
+        "poolside-acme-eks-ebs-csi-role",
+        "poolside-acme-eks-inference-role",
         "poolside-acme-bastion-role",
     }
     assert "bedrockCustomizationRoleArn" not in recording.stack_outputs
@@ -612,7 +632,9 @@ def test_service_accounts_are_created_annotated_when_asked() -> None:
     recording = run_stack(
         {
             "cluster": {**CLUSTER, "createServiceAccounts": True},
-            "podRole": {"serviceAccounts": ["api", "job-*"]},
+            # a name in podRole.namespace, a `namespace:name`, and a pattern (not created)
+            "podRole": {"serviceAccounts": ["api", "jobs:runner", "job-*"]},
+            "inference": {"namespace": "models", "serviceAccount": "serving"},
         }
     )
     accounts = {
@@ -624,12 +646,21 @@ def test_service_accounts_are_created_annotated_when_asked() -> None:
     roles = f"arn:aws:iam::{ACCOUNT_ID}:role/"
     assert accounts == {
         ("poolside", "api"): {"eks.amazonaws.com/role-arn": f"{roles}poolside-acme-eks-pod-role"},
+        ("jobs", "runner"): {"eks.amazonaws.com/role-arn": f"{roles}poolside-acme-eks-pod-role"},
+        ("models", "serving"): {
+            "eks.amazonaws.com/role-arn": f"{roles}poolside-acme-eks-inference-role"
+        },
         ("kube-system", "aws-load-balancer-controller"): {
             "eks.amazonaws.com/role-arn": f"{roles}poolside-acme-aws-load-balancer-controller"
         },
     }
-    [namespace] = recording.by_type("kubernetes:core/v1:Namespace")
-    assert namespace.inputs["metadata"] == {"name": "poolside"}
+    # every namespace of those accounts but Kubernetes' own
+    namespaces = recording.by_type("kubernetes:core/v1:Namespace")
+    assert sorted(n.inputs["metadata"]["name"] for n in namespaces) == [
+        "jobs",
+        "models",
+        "poolside",
+    ]
     [provider] = recording.by_type("pulumi:providers:kubernetes")
     assert all(
         r.provider.startswith(provider.urn)
@@ -739,9 +770,17 @@ def test_parameters_are_exactly_the_deployments_facts_under_its_path() -> None:
         f"{roles}aws-load-balancer-controller"
     )
     assert values[f"{path}bucket-name"] == f"poolside-globex-{ACCOUNT_ID}"
-    off = run_stack({"bedrock": {"enabled": False}, "loadBalancerController": {"enabled": False}})
+    assert values[f"{path}models-bucket-name"] == f"poolside-globex-models-{ACCOUNT_ID}"
+    assert values[f"{path}inference-role-arn"] == f"{roles}eks-inference-role"
+    off = run_stack(
+        {
+            "bedrock": {"enabled": False},
+            "loadBalancerController": {"enabled": False},
+            "inference": {"enabled": False},
+        }
+    )
     assert {p.inputs["name"] for p in off.by_type("aws:ssm/parameter:Parameter")} == (
-        parameter_names("acme", bedrock=False, load_balancer_controller=False)
+        parameter_names("acme", bedrock=False, load_balancer_controller=False, inference=False)
     )
 
 

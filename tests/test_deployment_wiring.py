@@ -41,6 +41,7 @@ SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
 PUBLIC_SUBNETS = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"]
 VPC = "vpc-0fedcba9876543210"
 AMI = "ami-0123456789abcdef0"
+CHECKPOINTS_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-8444-555555555555"
 
 # A created cluster, every field set, nothing at its default.
 CREATED: dict[str, Any] = {
@@ -91,6 +92,20 @@ CREATED: dict[str, Any] = {
         "inferenceProfiles": [{"id": f"us.{SONNET_4}"}],
         "customizationBaseModels": [LLAMA],
     },
+    "inference": {
+        "namespace": "serving",
+        "serviceAccount": "vllm",
+        "existingBucketName": "globex-checkpoints",
+        "existingBucketKmsKeyArn": CHECKPOINTS_KEY,
+    },
+    "addons": {
+        "vpcCni": {"version": "v1.19.0-eksbuild.1"},
+        "kubeProxy": {"version": "v1.33.0-eksbuild.2"},
+        "coredns": {"version": "v1.11.4-eksbuild.2"},
+        "ebsCsiDriver": {"version": "v1.44.0-eksbuild.1"},
+        "metricsServer": {"enabled": True, "version": "v0.7.2-eksbuild.3"},
+        "snapshotController": {"enabled": True, "version": "v8.2.0-eksbuild.1"},
+    },
     "bastion": {
         "instanceType": "t3.large",
         "subnetId": SUBNETS[1],
@@ -112,9 +127,24 @@ EXISTING: dict[str, Any] = {
     "loadBalancerController": {"enabled": False},
     "bedrock": {"enabled": False},
     "bastion": {"enabled": False},
+    "inference": {"enabled": False},
+    "addons": {"manageOnExistingCluster": True},
 }
 
-STACKS = {"created": CREATED, "existing": EXISTING}
+# A created cluster whose default add-ons are off and whose models bucket the stack may delete.
+LEAN: dict[str, Any] = {
+    "deploymentName": "hooli",
+    "cluster": {"vpcId": VPC, "privateSubnetIds": SUBNETS, "nodeGroups": [{"name": "system"}]},
+    "inference": {"retainOnDelete": False},
+    "addons": {
+        "vpcCni": {"enabled": False},
+        "kubeProxy": {"enabled": False},
+        "coredns": {"enabled": False},
+        "ebsCsiDriver": {"enabled": False},
+    },
+}
+
+STACKS = {"created": CREATED, "existing": EXISTING, "lean": LEAN}
 
 
 def stack(name: str) -> StackRun:
@@ -221,6 +251,8 @@ def deployment_prefix(run: StackRun) -> None:
         "ps-globex-eks-node-role",
         "ps-globex-eks-pod-role",
         "ps-globex-eks-vpc-cni-role",
+        "ps-globex-eks-ebs-csi-role",
+        "ps-globex-eks-inference-role",
         "ps-globex-bedrock-customization-role",
         "ps-globex-aws-load-balancer-controller",
         "ps-globex-bastion-role",
@@ -430,14 +462,15 @@ def taint(part: str, value: str) -> Callable[[StackRun], None]:
 
 def created_service_accounts(run: StackRun) -> None:
     r = run.recording
-    assert service_accounts(r) == {("ml", "api"), ("ingress", "lbc")}
+    assert service_accounts(r) == {("ml", "api"), ("ingress", "lbc"), ("serving", "vllm")}
     helm = r.stack_outputs["loadBalancerControllerHelmValues"]
     assert helm["serviceAccount"]["create"] is False  # the stack creates it, not the chart
 
 
 def existing_service_accounts(run: StackRun) -> None:
-    # the pod role's default account, in its default namespace; no controller (switched off)
-    assert service_accounts(run.recording) == {("poolside", "poolside")}
+    # the pod role's default account (the core API's), in its default namespace; no controller
+    # and no inference role (switched off)
+    assert service_accounts(run.recording) == {("poolside", "core-api-sa")}
     assert namespaces(run.recording) == ["poolside"]
 
 
@@ -454,7 +487,8 @@ def pod_namespace(run: StackRun) -> None:
     r = run.recording
     assert all(s.startswith("system:serviceaccount:ml:") for s in pod_subjects(r))
     assert ("ml", "api") in service_accounts(r)
-    assert namespaces(r) == ["ml"]  # not one of Kubernetes' own: created with its accounts
+    # not one of Kubernetes' own: created with its accounts (as the others' are)
+    assert sorted(namespaces(r)) == ["ingress", "ml", "serving"]
 
 
 def pod_service_accounts(run: StackRun) -> None:
@@ -467,11 +501,16 @@ def pod_service_accounts(run: StackRun) -> None:
 
 def controller_enabled(run: StackRun) -> None:
     r = run.recording
-    assert [role.inputs["name"] for role in r.by_type(ROLE)] == ["poolside-initech-eks-pod-role"]
+    # the pod role, and the roles of the add-ons it manages on the existing cluster; no controller
+    assert sorted(role.inputs["name"] for role in r.by_type(ROLE)) == [
+        "poolside-initech-eks-ebs-csi-role",
+        "poolside-initech-eks-pod-role",
+        "poolside-initech-eks-vpc-cni-role",
+    ]
     assert "loadBalancerControllerRoleArn" not in r.stack_outputs
     assert "loadBalancerControllerHelmValues" not in r.stack_outputs
     assert set(parameters(r)) == parameter_names(
-        "initech", bedrock=False, load_balancer_controller=False
+        "initech", bedrock=False, load_balancer_controller=False, inference=False
     )
 
 
@@ -576,6 +615,98 @@ def bastion_root_volume(run: StackRun) -> None:
     assert instance(run.recording).inputs["rootBlockDevice"]["volumeSize"] == 64
 
 
+def inference_subject(run: StackRun) -> None:
+    r = run.recording
+    [statement] = policy(named(r, ROLE, "ps-globex-eks-inference-role"), "assumeRolePolicy")[
+        "Statement"
+    ]
+    [sub] = [v for k, v in statement["Condition"]["StringEquals"].items() if k.endswith(":sub")]
+    assert sub == "system:serviceaccount:serving:vllm"
+    assert ("serving", "vllm") in service_accounts(r)
+    assert r.stack_outputs["serviceAccountAnnotations"]["serving:vllm"] == (
+        f"eks.amazonaws.com/role-arn: {ROLES}ps-globex-eks-inference-role"
+    )
+
+
+def inference_existing_bucket(run: StackRun) -> None:
+    r = run.recording
+    # the customer's bucket is read; none is created for the models
+    assert [b.name for b in r.by_type("aws:s3/bucket:Bucket")] == ["data-bucket"]
+    read = document(r, "ps-globex-inference-models-read")
+    assert read["ModelCheckpointsList"]["Resource"] == ["arn:aws:s3:::globex-checkpoints"]
+    assert read["ModelCheckpointsReadObjects"]["Resource"] == ["arn:aws:s3:::globex-checkpoints/*"]
+    assert r.stack_outputs["modelsBucketName"] == "globex-checkpoints"
+    assert parameters(r)["/poolside/deployment/globex/models-bucket-name"] == "globex-checkpoints"
+
+
+def inference_existing_key(run: StackRun) -> None:
+    read = document(run.recording, "ps-globex-inference-models-read")
+    assert read["DecryptWithBucketKey"] == {
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": [CHECKPOINTS_KEY],
+    }
+
+
+def inference_enabled(run: StackRun) -> None:
+    r = run.recording
+    assert not [role for role in r.by_type(ROLE) if "inference" in role.inputs["name"]]
+    assert "modelsBucketName" not in r.stack_outputs
+    assert "inferenceRoleArn" not in r.stack_outputs
+    assert [b.name for b in r.by_type("aws:s3/bucket:Bucket")] == ["data-bucket"]
+
+
+def inference_retain(run: StackRun) -> None:
+    [models] = [
+        b for b in run.recording.by_type("aws:s3/bucket:Bucket") if b.name == "models-bucket"
+    ]
+    assert models.inputs["bucket"] == f"poolside-hooli-models-{ACCOUNT_ID}"
+    assert not models.retain_on_delete and not models.protect
+
+
+def addons_of(recording: Recording) -> dict[str, dict[str, Any]]:
+    return {a.inputs["addonName"]: a.inputs for a in recording.by_type("aws:eks/addon:Addon")}
+
+
+def addon_version(name: str, version: str) -> Callable[[StackRun], None]:
+    def check(run: StackRun) -> None:
+        assert addons_of(run.recording)[name]["addonVersion"] == version
+        looked_up = {args["addonName"] for token, args in run.calls if "getAddonVersion" in token}
+        assert name not in looked_up  # pinned: not resolved
+
+    return check
+
+
+def optional_addon(name: str) -> Callable[[StackRun], None]:
+    def check(run: StackRun) -> None:
+        assert name in addons_of(run.recording)  # off by default, on here
+
+    return check
+
+
+def addon_off(name: str) -> Callable[[StackRun], None]:
+    def check(run: StackRun) -> None:
+        assert name not in addons_of(run.recording)
+
+    return check
+
+
+def vpc_cni_off(run: StackRun) -> None:
+    addon_off("vpc-cni")(run)
+    assert not [r for r in run.recording.by_type(ROLE) if r.inputs["name"].endswith("vpc-cni-role")]
+
+
+def ebs_csi_off(run: StackRun) -> None:
+    addon_off("aws-ebs-csi-driver")(run)
+    assert not [r for r in run.recording.by_type(ROLE) if r.inputs["name"].endswith("ebs-csi-role")]
+
+
+def addons_on_existing_cluster(run: StackRun) -> None:
+    found = addons_of(run.recording)
+    assert set(found) == {"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}
+    assert {a["clusterName"] for a in found.values()} == {EXISTING_CLUSTER}
+
+
 @dataclass(frozen=True)
 class Wire:
     key: str
@@ -633,6 +764,37 @@ WIRING = [
     Wire("bedrock.inferenceProfiles[].id", "created", bedrock_profiles),
     Wire("bedrock.inferenceProfiles[].regions", "created", bedrock_profile_regions),
     Wire("bedrock.customizationBaseModels", "created", bedrock_base_models),
+    Wire("inference.enabled", "existing", inference_enabled),
+    Wire("inference.namespace", "created", inference_subject),
+    Wire("inference.serviceAccount", "created", inference_subject),
+    Wire("inference.existingBucketName", "created", inference_existing_bucket),
+    Wire("inference.existingBucketKmsKeyArn", "created", inference_existing_key),
+    Wire("inference.retainOnDelete", "lean", inference_retain),
+    Wire("addons.vpcCni.enabled", "lean", vpc_cni_off),
+    Wire("addons.vpcCni.version", "created", addon_version("vpc-cni", "v1.19.0-eksbuild.1")),
+    Wire("addons.kubeProxy.enabled", "lean", addon_off("kube-proxy")),
+    Wire("addons.kubeProxy.version", "created", addon_version("kube-proxy", "v1.33.0-eksbuild.2")),
+    Wire("addons.coredns.enabled", "lean", addon_off("coredns")),
+    Wire("addons.coredns.version", "created", addon_version("coredns", "v1.11.4-eksbuild.2")),
+    Wire("addons.ebsCsiDriver.enabled", "lean", ebs_csi_off),
+    Wire(
+        "addons.ebsCsiDriver.version",
+        "created",
+        addon_version("aws-ebs-csi-driver", "v1.44.0-eksbuild.1"),
+    ),
+    Wire("addons.metricsServer.enabled", "created", optional_addon("metrics-server")),
+    Wire(
+        "addons.metricsServer.version",
+        "created",
+        addon_version("metrics-server", "v0.7.2-eksbuild.3"),
+    ),
+    Wire("addons.snapshotController.enabled", "created", optional_addon("snapshot-controller")),
+    Wire(
+        "addons.snapshotController.version",
+        "created",
+        addon_version("snapshot-controller", "v8.2.0-eksbuild.1"),
+    ),
+    Wire("addons.manageOnExistingCluster", "existing", addons_on_existing_cluster),
     Wire("bastion.enabled", "existing", bastion_enabled),
     Wire("bastion.instanceType", "created", bastion_instance_type),
     Wire("bastion.subnetId", "created", bastion_subnet),

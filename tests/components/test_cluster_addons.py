@@ -23,10 +23,20 @@ from tests.support.harness import (
     CLUSTER,
     PARTITIONS,
     REGIONS,
+    StackRun,
     environment,
-    policy,
+    record_stack,
     run_stack,
 )
+from tests.support.policies import policy
+
+ADDON_VERSION_LOOKUP = "aws:eks/getAddonVersion:getAddonVersion"
+
+
+def lookups(run: StackRun) -> list[dict[str, Any]]:
+    """The add-on version look-ups a run made, by their arguments."""
+    return [args for token, args in run.calls if token == ADDON_VERSION_LOOKUP]
+
 
 ADDON = "aws:eks/addon:Addon"
 ROLE = "aws:iam/role:Role"
@@ -67,12 +77,12 @@ def created(partition: str = "aws", /, **addons_config: Any) -> Recording:
     return run_stack(keys, partition=partition)
 
 
-def existing(**addons_config: Any) -> tuple[Recording, PoolsideMocks]:
-    mocks = PoolsideMocks(environment("aws"))
+def existing(**addons_config: Any) -> tuple[Recording, StackRun]:
     keys: dict[str, Any] = {"cluster": EXISTING}
     if addons_config:
         keys["addons"] = addons_config
-    return run_stack(keys, mocks=mocks), mocks
+    run = record_stack(keys)
+    return run.recording, run
 
 
 @pytest.fixture(scope="module", params=PARTITIONS)
@@ -152,13 +162,8 @@ def test_the_csi_driver_waits_for_every_policy_of_its_role(default: tuple[str, R
 
 
 def test_each_unpinned_version_is_looked_up_for_the_clusters_version() -> None:
-    mocks = PoolsideMocks(environment("aws"))
-    run_stack(
-        {"cluster": {**CLUSTER, "kubernetesVersion": "1.33"}},
-        mocks=mocks,
-    )
-    lookups = [c.args for c in mocks.calls if c.token == "aws:eks/getAddonVersion:getAddonVersion"]
-    assert sorted(lookups, key=lambda a: str(a["addonName"])) == [
+    run = record_stack({"cluster": {**CLUSTER, "kubernetesVersion": "1.33"}})
+    assert sorted(lookups(run), key=lambda a: str(a["addonName"])) == [
         {"addonName": name, "kubernetesVersion": "1.33", "mostRecent": True}
         for name in sorted(DEFAULT_ADDONS)
     ]
@@ -169,26 +174,19 @@ def test_each_unpinned_version_is_looked_up_for_the_clusters_version() -> None:
 
 
 def test_a_pinned_version_reaches_the_add_on_and_is_not_looked_up() -> None:
-    mocks = PoolsideMocks(environment("aws"))
-    recording = run_stack(
+    run = record_stack(
         {
             "addons": {
                 "vpcCni": {"version": "v1.19.0-eksbuild.1"},
                 "coredns": {"version": "v1.11.4-eksbuild.2"},
             }
-        },
-        mocks=mocks,
+        }
     )
-    found = addons(recording)
+    found = addons(run.recording)
     assert found["vpc-cni"].inputs["addonVersion"] == "v1.19.0-eksbuild.1"
     assert found["coredns"].inputs["addonVersion"] == "v1.11.4-eksbuild.2"
     assert found["kube-proxy"].inputs["addonVersion"] == "v1.34.3-eksbuild.2"  # still resolved
-    looked_up = {
-        c.args["addonName"]
-        for c in mocks.calls
-        if c.token == "aws:eks/getAddonVersion:getAddonVersion"
-    }
-    assert looked_up == {"kube-proxy", "aws-ebs-csi-driver"}
+    assert {args["addonName"] for args in lookups(run)} == {"kube-proxy", "aws-ebs-csi-driver"}
 
 
 def test_the_optional_add_ons_come_after_the_nodes_when_enabled() -> None:
@@ -341,11 +339,11 @@ def test_the_bastion_may_read_the_csi_role_and_its_policy(default: tuple[str, Re
 
 
 def test_an_existing_clusters_add_ons_are_left_alone_by_default() -> None:
-    recording, mocks = existing()
+    recording, run = existing()
     assert recording.by_type(ADDON) == []
     assert recording.by_type("poolside:aws:ClusterAddons") == []
     assert not role_names(recording) & {VPC_CNI_ROLE, EBS_CSI_ROLE}
-    assert not [c for c in mocks.calls if c.token == "aws:eks/getAddonVersion:getAddonVersion"]
+    assert lookups(run) == []
 
 
 def test_an_existing_cluster_gets_its_add_ons_and_their_roles_when_asked() -> None:

@@ -111,6 +111,7 @@ def test_vpc_cni_addon_runs_with_its_irsa_role(program: ProgramRun) -> None:
     assert addon.inputs == {
         "clusterName": "poolside-acme",
         "addonName": "vpc-cni",
+        "addonVersion": "v1.20.4-eksbuild.1",  # the newest for the cluster's version (mocks)
         "serviceAccountRoleArn": f"arn:{program.partition}:iam::{ACCOUNT_ID}:role/{VPC_CNI_ROLE}",
         "resolveConflictsOnCreate": "OVERWRITE",
         "resolveConflictsOnUpdate": "PRESERVE",
@@ -227,6 +228,7 @@ def test_vpc_cni_then_node_groups_then_coredns(program: ProgramRun) -> None:
     assert len(node_role_parts) == 3  # the role and its two attachments
     groups = recording.by_type("eks:index:ManagedNodeGroup")
     assert {g.name for g in groups} == {f"cluster-{group}" for group in DISK_SIZE_GIB}
+    kube_proxy = recording.one("aws:eks/addon:Addon", "cluster-kube-proxy")
     for group in groups:
         template = recording.one(
             "aws:ec2/launchTemplate:LaunchTemplate", f"{group.name}-launch-template"
@@ -235,6 +237,7 @@ def test_vpc_cni_then_node_groups_then_coredns(program: ProgramRun) -> None:
         # ... and the cluster's version (the component and its inner cluster)
         assert set(group.dependencies) == node_role_parts | {
             vpc_cni.urn,
+            kube_proxy.urn,  # before the nodes too, like the CNI
             template.urn,
             eks.urn,
             inner.urn,
@@ -244,6 +247,7 @@ def test_vpc_cni_then_node_groups_then_coredns(program: ProgramRun) -> None:
     assert coredns.inputs == {
         "clusterName": "poolside-acme",
         "addonName": "coredns",
+        "addonVersion": "v1.12.4-eksbuild.1",
         "resolveConflictsOnCreate": "OVERWRITE",
         "resolveConflictsOnUpdate": "PRESERVE",
         "tags": MERGED_TAGS,
@@ -263,6 +267,8 @@ def test_node_groups_and_coredns_keep_their_place_through_an_alias(program: Prog
     aliases = {r.name: r.aliases for r in recording.resources if r.parent == nodes.urn}
     assert aliases == {
         "cluster-vpc-cni": [],
+        "cluster-kube-proxy": [],  # new: pulumi-eks's own was inside its Cluster component
+        "cluster-aws-ebs-csi-driver": [],  # new
         **{f"cluster-{group}-launch-template": [] for group in DISK_SIZE_GIB},
         **{f"cluster-{group}": moved for group in DISK_SIZE_GIB},
         "cluster-coredns": moved,
@@ -304,6 +310,7 @@ def test_existing_cluster_gets_no_vpc_cni_role_add_ons_templates_or_node_groups(
     assert [r for r in recording.by_type("poolside:aws:IamRole") if r.name == "vpc-cni"] == []
     assert {r.inputs["name"] for r in recording.by_type("aws:iam/role:Role")} == {
         "poolside-acme-eks-pod-role",
+        "poolside-acme-eks-inference-role",
         "poolside-acme-bedrock-customization-role",
         "poolside-acme-aws-load-balancer-controller",
         "poolside-acme-bastion-role",

@@ -18,14 +18,23 @@ CUSTOMIZATION_PARAMETER = "customization-role-arn"  # with `bedrock.enabled`
 LOAD_BALANCER_CONTROLLER_PARAMETER = "load-balancer-controller-role-arn"  # with the controller
 
 
+# The inference role's and the models bucket's (`inference.enabled`).
+INFERENCE_PARAMETERS = ("models-bucket-name", "inference-role-arn")
+
+
 def parameter_names(
-    deployment_name: str, *, bedrock: bool = True, load_balancer_controller: bool = True
+    deployment_name: str,
+    *,
+    bedrock: bool = True,
+    load_balancer_controller: bool = True,
+    inference: bool = True,
 ) -> set[str]:
     """The full name of every parameter the deployment publishes, and no other."""
     keys = [
         *PARAMETERS,
         *([CUSTOMIZATION_PARAMETER] if bedrock else []),
         *([LOAD_BALANCER_CONTROLLER_PARAMETER] if load_balancer_controller else []),
+        *(INFERENCE_PARAMETERS if inference else []),
     ]
     return {f"/poolside/deployment/{deployment_name}/{key}" for key in keys}
 
