@@ -108,6 +108,30 @@ def check_against_environment(
                 f"{region} (its ARN would not exist there); use the profile of this region's "
                 f"geography ({profile_geographies_of(region)}) (got {shown(profile.id)})"
             )
+    problems += inference_problems(config, partition=partition, account_id=account_id)
     problems += more_problems
     if problems:
         raise StackConfigError(problems)
+
+
+def inference_problems(config: StackConfig, *, partition: str, account_id: str) -> list[str]:
+    """The inference role reads its models bucket only: never the deployment's data bucket, and
+    with a key of the stack's partition (another partition's ARN would never match)."""
+    inference = config.inference
+    if not inference.enabled or inference.existing_bucket_name is None:
+        return []
+    problems: list[str] = []
+    data_bucket = config.bucket.name or config.names.bucket(account_id)
+    if inference.existing_bucket_name == data_bucket:
+        problems.append(
+            f"{key_path(('inference', 'existingBucketName'))}: is the deployment's data bucket; "
+            "the inference role reads model checkpoints only: name the models bucket "
+            f"(got {shown(inference.existing_bucket_name)})"
+        )
+    key = inference.existing_bucket_kms_key_arn
+    if key is not None and key.split(":")[1] != partition:
+        problems.append(
+            f"{key_path(('inference', 'existingBucketKmsKeyArn'))}: must be a key of the "
+            f"stack's partition {partition} (got {shown(key)})"
+        )
+    return problems

@@ -74,3 +74,48 @@ def test_settings_that_would_be_ignored_are_refused() -> None:
         "poolside:inference.retainOnDelete: only applies to the models bucket this stack "
         "creates; remove it or poolside:inference.existingBucketName"
     ]
+
+
+def test_the_data_bucket_and_another_partitions_key_are_refused_for_the_models() -> None:
+    from stack_config import StackConfigError, check_against_environment
+
+    config = parse(
+        {
+            "deploymentName": "acme",
+            "inference": {
+                "existingBucketName": "poolside-acme-123456789012",  # the default data bucket
+                "existingBucketKmsKeyArn": KEY,  # an `aws` key in a GovCloud stack
+            },
+        }
+    )
+    with pytest.raises(StackConfigError) as caught:
+        check_against_environment(
+            config, partition="aws-us-gov", region="us-gov-west-1", account_id="123456789012"
+        )
+    assert caught.value.problems == [
+        "poolside:inference.existingBucketName: is the deployment's data bucket; the inference "
+        'role reads model checkpoints only: name the models bucket (got "poolside-acme-123456789012")',
+        "poolside:inference.existingBucketKmsKeyArn: must be a key of the stack's partition "
+        f'aws-us-gov (got "{KEY}")',
+    ]
+    # a named data bucket is recognised by its name too
+    named = parse(
+        {
+            "deploymentName": "acme",
+            "bucket": {"name": "acme-data"},
+            "inference": {"existingBucketName": "acme-data"},
+        }
+    )
+    with pytest.raises(StackConfigError) as caught:
+        check_against_environment(
+            named, partition="aws", region="us-east-1", account_id="123456789012"
+        )
+    assert [p.split(":", 2)[1] for p in caught.value.problems] == ["inference.existingBucketName"]
+    # the customer's models bucket, with a key of the partition, passes
+    fine = parse(
+        {
+            "deploymentName": "acme",
+            "inference": {"existingBucketName": "acme-models", "existingBucketKmsKeyArn": KEY},
+        }
+    )
+    check_against_environment(fine, partition="aws", region="us-east-1", account_id="123456789012")
