@@ -52,14 +52,65 @@ def project_defaults(project_file: Path = PROJECT_DIR / "Pulumi.yaml") -> dict[s
     return defaults
 
 
-def load_stack_file(path: Path, project_file: Path = PROJECT_DIR / "Pulumi.yaml") -> dict[str, str]:
-    """Engine-style config (`{"poolside:kms": "{...}", "aws:region": "us-east-1"}`) for a stack."""
+def _read_document(path: Path) -> Any:
+    """The parsed YAML of a stack file; StackFileError (one line naming the file) if unreadable."""
     if not path.is_file():
         raise StackFileError([f"{path}: no such stack file"])
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        data = path.read_bytes()
+    except OSError as error:
+        raise StackFileError(
+            [f"{path}: cannot be read ({error.strerror or error}): check its permissions"]
+        ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise StackFileError(
+            [
+                f"{path}: is not UTF-8 text (byte 0x{data[error.start]:02x} on line {line}): "
+                "save it as UTF-8"
+            ]
+        ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = error.problem or error.context or "cannot be parsed"
+        raise StackFileError([f"{path}{where}: not valid YAML: {problem}"]) from None
     except yaml.YAMLError as error:
         raise StackFileError([f"{path}: not valid YAML: {error}".replace("\n", " ")]) from None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the text {json.dumps(value)}"
+    return f"the value {json.dumps(value, default=str)}"
+
+
+def load_stack_file(path: Path, project_file: Path = PROJECT_DIR / "Pulumi.yaml") -> dict[str, str]:
+    """Engine-style config (`{"poolside:kms": "{...}", "aws:region": "us-east-1"}`) for a stack."""
+    document = _read_document(path)
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise StackFileError(
+            [
+                f"{path}: must be a mapping with a top-level `config:` block of keys "
+                f"(got {_kind(document)})"
+            ]
+        )
+    outside = [str(key) for key in document if ":" in str(key)]
+    if outside:
+        raise StackFileError(
+            [
+                f"{path}: {', '.join(outside)} {'is' if len(outside) == 1 else 'are'} outside the "
+                "`config:` block: put the keys under `config:` (indented below it)"
+            ]
+        )
     stack_config = document.get("config") or {}
     if not isinstance(stack_config, dict):
         raise StackFileError([f"{path}: 'config' must be a mapping of keys to values"])
@@ -72,6 +123,6 @@ def load_stack_file(path: Path, project_file: Path = PROJECT_DIR / "Pulumi.yaml"
         raise StackFileError(problems)
     merged = {
         **project_defaults(project_file),
-        **{_full_key(k): v for k, v in stack_config.items()},
+        **{_full_key(str(k)): v for k, v in stack_config.items()},
     }
     return {key: _as_engine_value(value) for key, value in merged.items()}

@@ -1,0 +1,120 @@
+"""Bad stack files as a new user writes them: each problem one line on stderr, exit 2, nothing on
+stdout, no traceback. Messages are asserted by their whole text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.preview import Preview, run_preview
+
+
+def preview_of(path: Path, *args: str) -> Preview:
+    return run_preview("--config-file", str(path), *args)
+
+
+def refused(path: Path) -> list[str]:
+    """The lines of a run that must be refused: exit 2, nothing on stdout, no traceback."""
+    result = preview_of(path)
+    assert result.exit_code == 2, result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    return result.lines
+
+
+# -- file-level errors: one line naming the file ---------------------------------------------
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.latin1.yaml"
+    stack.write_bytes("config:\n  poolside:deploymentName: d\xe9mo\n".encode("latin-1"))
+    assert refused(stack) == [f"{stack}: is not UTF-8 text (byte 0xe9 on line 2): save it as UTF-8"]
+
+
+@pytest.mark.parametrize(
+    ("text", "got"),
+    [
+        ("- aws:region: us-east-1\n- poolside:deploymentName: acme\n", "a list"),
+        ("config\n", 'the text "config"'),
+        ("42\n", "the value 42"),
+    ],
+)
+def test_a_top_level_that_is_not_a_mapping_is_named(tmp_path: Path, text: str, got: str) -> None:
+    stack = tmp_path / "Pulumi.list.yaml"
+    stack.write_text(text)
+    assert refused(stack) == [
+        f"{stack}: must be a mapping with a top-level `config:` block of keys (got {got})"
+    ]
+
+
+def test_a_file_that_cannot_be_read_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = tmp_path / "Pulumi.locked.yaml"
+    stack.write_text("config:\n  aws:region: us-east-1\n")
+    stack.chmod(0)
+    try:
+        readable = True
+        try:
+            stack.read_bytes()
+        except PermissionError:
+            readable = False
+        if readable:  # root reads it anyway: the same refusal, as the OS would give it
+            original = Path.read_bytes
+
+            def denied(self: Path) -> bytes:
+                if self == stack:
+                    raise PermissionError(13, "Permission denied", str(self))
+                return original(self)
+
+            monkeypatch.setattr(Path, "read_bytes", denied)
+        assert refused(stack) == [
+            f"{stack}: cannot be read (Permission denied): check its permissions"
+        ]
+    finally:
+        stack.chmod(0o600)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "problem"),
+    [
+        (
+            "config:\n  aws:region: us-east-1\n   poolside:deploymentName: acme\n",
+            "line 3, column 27",
+            "mapping values are not allowed here",
+        ),
+        (
+            "config:\n  poolside:ecr: {repositories: [api, web}\n",
+            "line 2, column 41",
+            "expected ',' or ']', but got '}'",
+        ),
+        (
+            "config:\n\taws:region: us-east-1\n",
+            "line 2, column 1",
+            "found character '\\t' that cannot start any token",
+        ),
+    ],
+)
+def test_yaml_syntax_errors_name_the_file_line_and_column(
+    tmp_path: Path, text: str, where: str, problem: str
+) -> None:
+    stack = tmp_path / "Pulumi.syntax.yaml"
+    stack.write_text(text)
+    lines = refused(stack)
+    assert lines == [f"{stack}, {where}: not valid YAML: {problem}"]
+    assert "<unicode string>" not in lines[0]
+
+
+def test_keys_outside_the_config_block_are_explained(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.flat.yaml"
+    stack.write_text("aws:region: us-east-1\npoolside:deploymentName: acme\n")
+    assert refused(stack) == [
+        f"{stack}: aws:region, poolside:deploymentName are outside the `config:` block: put the "
+        "keys under `config:` (indented below it)"
+    ]
+    stack.write_text("config:\n  aws:region: us-east-1\npoolside:deploymentName: acme\n")
+    assert refused(stack) == [
+        f"{stack}: poolside:deploymentName is outside the `config:` block: put the keys under "
+        "`config:` (indented below it)"
+    ]
