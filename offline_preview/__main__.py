@@ -19,10 +19,9 @@ from offline_preview.engine import PROJECT_DIR, run_program
 from offline_preview.mocks import PoolsideMocks
 from offline_preview.render import to_preview_json, to_text, to_urns
 from offline_preview.stack_file import StackFileError, load_stack_file
-from stack_config import NAMESPACE, StackConfigError, parse_stack_config
+from stack_config import NAMESPACE, StackConfigError, aws_key_problems, parse_stack_config
 
 DEFAULT_ACCOUNT_ID = "123456789012"
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
 
 EXIT_INVALID_CONFIG = 2
 
@@ -64,12 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     except StackFileError as error:
         return _fail(error.problems)
 
-    problems: list[str] = []
+    problems = aws_key_problems(config, region_required=True)
     region = config.get("aws:region", "")
-    if not _REGION.match(region):
-        problems.append(
-            f"aws:region: required, an AWS region such as us-east-1 (got {json.dumps(region)})"
-        )
     if not re.fullmatch(r"\d{12}", args.account_id):
         problems.append(f"--account-id: must be 12 digits (got {json.dumps(args.account_id)})")
     prefix = NAMESPACE + ":"

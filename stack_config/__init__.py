@@ -18,6 +18,7 @@ their types only):
   `key_path`) and the cross-section rules beside other sections' errors.
 - `environment`: `check_against_environment`, the rules that need the partition, region, account
   and existing cluster, and which regions an inference profile serves.
+- `provider`: the `aws:` keys and regions, from the installed `pulumi_aws` (`aws_key_problems`).
 - `reference`: the markdown config reference and the README writer (`python -m stack_config`).
 """
 
@@ -35,6 +36,13 @@ from stack_config.parsing import (
     load_stack_config,
     namespace_config,
     parse_stack_config,
+)
+from stack_config.provider import (
+    aws_config_keys,
+    aws_key_problems,
+    aws_regions,
+    region_problem,
+    supported_regions,
 )
 from stack_config.reference import (
     README_MARKERS,
@@ -93,6 +101,9 @@ __all__ = [
     "StackConfig",
     "StackConfigError",
     "TaintConfig",
+    "aws_config_keys",
+    "aws_key_problems",
+    "aws_regions",
     "bastion_subnet_id",
     "check_against_environment",
     "cross_section_problems",
@@ -105,5 +116,7 @@ __all__ = [
     "profile_serves_region",
     "reference_markdown",
     "reference_rows",
+    "region_problem",
+    "supported_regions",
     "write_reference",
 ]

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from stack_config.errors import CrossFieldError, StackConfigError
+from stack_config.provider import AWS_NAMESPACE, aws_config_keys, aws_key_problems
 from stack_config.rules import cross_section_problems
 from stack_config.sections import StackConfig, section_model
 
@@ -66,6 +67,31 @@ def _did_you_mean(loc: tuple[str | int, ...]) -> str:
     return f"; did you mean {key_path((*loc[:-1], close[0]))}?" if close else ""
 
 
+def _unknown_key_hint(loc: tuple[str | int, ...]) -> str:
+    """What to do about an unknown key: the provider's key, the nesting, or the closest key."""
+    if len(loc) == 1 and isinstance(loc[0], str):
+        name = loc[0]
+        if name in aws_config_keys():
+            return f"; did you mean {AWS_NAMESPACE}:{name}?"
+        section, dot, rest = name.partition(".")
+        if dot and section in _section_aliases():
+            full = f"{NAMESPACE}:{section}"
+            inner = rest.split(".", 1)[0]
+            return (
+                f"; sections nest in a stack file: write `{full}:` and `{inner}:` indented below "
+                f"it (or `pulumi config set --path {NAMESPACE}:{name} <value>`)"
+            )
+    return _did_you_mean(loc)
+
+
+def _section_aliases() -> set[str]:
+    return {
+        field.alias
+        for field in StackConfig.model_fields.values()
+        if field.alias and section_model(field.annotation) is not None
+    }
+
+
 def shown(value: Any) -> str:
     """A value as messages show it (`(got ...)`): JSON."""
     return json.dumps(value, default=str)
@@ -90,7 +116,7 @@ def format_errors(error: ValidationError) -> list[str]:
             lines.append(f"{key_path(loc)}: required")
             continue
         if kind == "extra_forbidden":
-            lines.append(f"{key_path(loc)}: unknown key{_did_you_mean(loc)}")
+            lines.append(f"{key_path(loc)}: unknown key{_unknown_key_hint(loc)}")
             continue
         message = err["msg"]
         message = message.removeprefix("Value error, ")
@@ -182,5 +208,17 @@ def namespace_config(namespace: str = NAMESPACE) -> dict[str, Any]:
 
 
 def load_stack_config() -> StackConfig:
-    """Read and validate the stack's `poolside:*` keys once; raise StackConfigError if invalid."""
-    return parse_stack_config(namespace_config())
+    """Read and validate the stack's `poolside:*` keys once; raise StackConfigError if invalid.
+
+    The `aws:` keys are checked beside them (unknown keys, a region the provider does not know);
+    a missing `aws:region` is the provider's to report, as it may come from `AWS_REGION`.
+    """
+    aws = {f"{AWS_NAMESPACE}:{k}": v for k, v in namespace_config(AWS_NAMESPACE).items()}
+    problems = aws_key_problems(aws, region_required=False)
+    try:
+        config = parse_stack_config(namespace_config())
+    except StackConfigError as error:
+        raise StackConfigError(problems + error.problems) from None
+    if problems:
+        raise StackConfigError(problems)
+    return config

@@ -118,3 +118,67 @@ def test_keys_outside_the_config_block_are_explained(tmp_path: Path) -> None:
         f"{stack}: poolside:deploymentName is outside the `config:` block: put the keys under "
         "`config:` (indented below it)"
     ]
+
+
+# -- hints: the provider's keys, the nesting of sections ---------------------------------------
+
+EXISTING_CLUSTER = (
+    "  poolside:deploymentName: acme\n"
+    "  poolside:cluster: {existingClusterName: acme, privateSubnetIds: [subnet-0123456789abcdef0]}\n"
+)
+
+
+def test_provider_keys_and_flattened_keys_get_hints_all_at_once(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.hints.yaml"
+    stack.write_text(
+        "config:\n"
+        "  aws:regoin: us-east-1\n"
+        "  poolside:region: us-east-1\n"
+        "  poolside:cluster.vpcId: vpc-0123456789abcdef0\n" + EXISTING_CLUSTER
+    )
+    assert refused(stack) == [
+        "aws:regoin: not a key of the AWS provider; did you mean aws:region?",
+        'aws:region: required, an AWS region such as us-east-1 (got "")',
+        "poolside:region: unknown key; did you mean aws:region?",
+        "poolside:cluster.vpcId: unknown key; sections nest in a stack file: write "
+        "`poolside:cluster:` and `vpcId:` indented below it (or `pulumi config set --path "
+        "poolside:cluster.vpcId <value>`)",
+    ]
+
+
+def test_an_unknown_provider_key_with_nothing_close_is_to_be_removed(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.unknown.yaml"
+    stack.write_text("config:\n  aws:region: us-east-1\n  aws:colour: blue\n" + EXISTING_CLUSTER)
+    assert refused(stack) == ["aws:colour: not a key of the AWS provider; remove it"]
+
+
+# -- values --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("region", "line"),
+    [
+        ("us-west-9", "must be an AWS region the provider knows, such as us-west-1 or us-west-2"),
+        ("us-east-9", "must be an AWS region the provider knows, such as us-east-1 or us-east-2"),
+        ("uswest2", "must be an AWS region the provider knows, such as us-west-2"),
+        ("moon-1", "must be an AWS region the provider knows, such as us-east-1"),
+        (
+            "us-iso-east-1",
+            "us-iso-east-1 is in a partition this program does not build for "
+            "(aws, aws-us-gov, aws-cn)",
+        ),
+    ],
+)
+def test_a_region_that_does_not_exist_is_reported_beside_other_problems(
+    tmp_path: Path, region: str, line: str
+) -> None:
+    stack = tmp_path / "Pulumi.region.yaml"
+    stack.write_text(
+        f"config:\n  aws:region: {region}\n  poolside:deploymentName: Acme\n"
+        "  poolside:cluster: {existingClusterName: acme, "
+        "privateSubnetIds: [subnet-0123456789abcdef0]}\n"
+    )
+    assert refused(stack) == [
+        f'aws:region: {line} (got "{region}")',
+        'poolside:deploymentName: must be a lowercase DNS label of 3-32 characters (got "Acme")',
+    ]

@@ -1,0 +1,107 @@
+"""Bad input to the config model: the hints and refusals a hand-written stack file needs, by the
+whole text of their messages; the `aws:` keys and regions come from the installed `pulumi_aws`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi_aws
+import pytest
+from pydantic.alias_generators import to_camel
+
+from stack_config import (
+    StackConfigError,
+    aws_config_keys,
+    aws_key_problems,
+    aws_regions,
+    parse_stack_config,
+    supported_regions,
+)
+
+EXISTING = {"existingClusterName": "acme", "privateSubnetIds": ["subnet-0123456789abcdef0"]}
+
+
+def problems_of(raw: dict[str, Any]) -> list[str]:
+    with pytest.raises(StackConfigError) as caught:
+        parse_stack_config(raw)
+    return caught.value.problems
+
+
+def test_the_provider_keys_are_those_pulumi_aws_config_reads() -> None:
+    from pulumi_aws.config import vars as provider_vars
+
+    exported = provider_vars._ExportableConfig
+    properties = [name for name, value in vars(exported).items() if isinstance(value, property)]
+    assert set(aws_config_keys()) == {to_camel(name) for name in properties}
+    assert {"region", "profile", "defaultTags"} <= set(aws_config_keys())
+
+
+def test_the_regions_are_pulumi_aws_regions_of_the_three_partitions() -> None:
+    assert aws_regions() == tuple(region.value for region in pulumi_aws.Region)
+    assert {"us-east-1", "us-gov-west-1", "cn-north-1"} <= set(supported_regions())
+    assert not any("iso" in region for region in supported_regions())
+
+
+def test_the_provider_keys_are_checked_and_a_missing_region_only_when_required() -> None:
+    config = {"aws:regoin": "us-east-1", "aws:profile": "prod"}
+    assert aws_key_problems(config, region_required=False) == [
+        "aws:regoin: not a key of the AWS provider; did you mean aws:region?"
+    ]
+    assert aws_key_problems(config, region_required=True) == [
+        "aws:regoin: not a key of the AWS provider; did you mean aws:region?",
+        'aws:region: required, an AWS region such as us-east-1 (got "")',
+    ]
+    assert aws_key_problems({"aws:region": "us-west-2"}, region_required=True) == []
+
+
+@pytest.mark.parametrize("key", ["region", "profile", "defaultTags"])
+def test_a_provider_key_in_the_poolside_namespace_points_to_aws(key: str) -> None:
+    assert problems_of({"deploymentName": "acme", "cluster": EXISTING, key: "x"}) == [
+        f"poolside:{key}: unknown key; did you mean aws:{key}?"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "inner"),
+    [("cluster.vpcId", "vpcId"), ("kms.alias", "alias"), ("bastion.subnetId", "subnetId")],
+)
+def test_a_flattened_key_is_explained_as_needing_nesting(key: str, inner: str) -> None:
+    section = key.split(".")[0]
+    assert problems_of({"deploymentName": "acme", "cluster": EXISTING, key: "x"}) == [
+        f"poolside:{key}: unknown key; sections nest in a stack file: write "
+        f"`poolside:{section}:` and `{inner}:` indented below it (or `pulumi config set --path "
+        f"poolside:{key} <value>`)"
+    ]
+
+
+def test_the_program_reports_provider_keys_beside_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under `pulumi`, the region may come from AWS_REGION: only a given one is checked."""
+    import json
+    from contextvars import ContextVar
+
+    from pulumi.runtime import config as runtime_config
+
+    from stack_config import load_stack_config
+
+    monkeypatch.setenv(
+        "PULUMI_CONFIG",
+        json.dumps(
+            {
+                "aws:region": "us-west-9",
+                "aws:regoin": "us-west-2",
+                "poolside:deploymentName": "Acme",
+                "poolside:cluster": json.dumps(EXISTING),
+            }
+        ),
+    )
+    empty: ContextVar[dict[str, Any]] = ContextVar("no_config")
+    empty.set({})
+    monkeypatch.setattr(runtime_config, "CONFIG", empty)
+    with pytest.raises(StackConfigError) as caught:
+        load_stack_config()
+    assert caught.value.problems == [
+        "aws:regoin: not a key of the AWS provider; did you mean aws:region?",
+        "aws:region: must be an AWS region the provider knows, such as us-west-1 or us-west-2 "
+        '(got "us-west-9")',
+        'poolside:deploymentName: must be a lowercase DNS label of 3-32 characters (got "Acme")',
+    ]
