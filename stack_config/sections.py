@@ -17,6 +17,7 @@ from naming import DEPLOYMENT_TAG, MAX_PREFIX_LENGTH, Names, default_prefix
 from stack_config.errors import CrossFieldError, Problem
 from stack_config.rules import bastion_subnet_id, cross_section_problems
 from stack_config.values import (
+    DEFAULT_KUBERNETES_VERSION,
     AddonVersion,
     AmiId,
     BedrockModelId,
@@ -29,6 +30,7 @@ from stack_config.values import (
     KmsAlias,
     KmsKeyArn,
     KubernetesName,
+    KubernetesVersion,
     LabelKey,
     Labels,
     LabelValue,
@@ -197,8 +199,8 @@ class ClusterConfig(Section):
         None,
         description="Reuse this IAM OIDC provider of the existing cluster's issuer.",
     )
-    kubernetes_version: Annotated[str, pattern(r"1\.\d{2}", "a version such as 1.34")] = Field(
-        "1.34", description="Kubernetes version of a created cluster."
+    kubernetes_version: KubernetesVersion = Field(
+        DEFAULT_KUBERNETES_VERSION, description="Kubernetes version of a created cluster."
     )
     vpc_id: VpcId | None = Field(None, description="VPC of a created cluster. Required to create.")
     private_subnet_ids: list[SubnetId] = Field(

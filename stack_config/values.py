@@ -7,10 +7,11 @@ key and the value. The section models (`stack_config.sections`) type their field
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from naming import DEPLOYMENT_TAG, IAM_ROLE_NAME_MAX, MAX_PREFIX_LENGTH
 
@@ -200,6 +201,53 @@ AddonVersion = Annotated[
 AwsRegion = Annotated[str, pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region such as us-east-1")]
 
 
+# The Kubernetes versions a cluster this program creates may run: one small table, beside the
+# pinned pulumi-eks (requirements.txt: pulumi-eks==4.4.0, whose `Cluster.version` passes the
+# value to EKS unchecked). Source: the Amazon EKS Kubernetes release calendar (versions in
+# standard or extended support), as pinned for this project on 2026-11-30; the bastion's kubectl
+# (components/bastion.py) is 1.34. Review it when pulumi-eks or kubectl is bumped.
+KUBERNETES_VERSIONS: tuple[str, ...] = ("1.30", "1.31", "1.32", "1.33", "1.34")
+DEFAULT_KUBERNETES_VERSION = "1.34"
+
+
+def _engine_text(value: Any) -> str:
+    """A YAML scalar as it was most likely written (`true`, `1234`, `1.3`)."""
+    return json.dumps(value)
+
+
+def quoted_text(value: Any) -> Any:
+    """A text rule: a number or boolean arrived unquoted; say to quote it."""
+    if isinstance(value, bool | int | float):
+        raise ValueError(
+            f'must be text: quote it ("{_engine_text(value)}"), or set it with '
+            "`pulumi config set --path --type string`"
+        )
+    return value
+
+
+def _unquoted_version(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(
+            'must be text in quotes, such as kubernetesVersion: "1.30" (unquoted, YAML reads '
+            "1.30 as the number 1.3)"
+        )
+    return value
+
+
+def _kubernetes_version(value: str) -> str:
+    if value not in KUBERNETES_VERSIONS:
+        raise ValueError(
+            f"must be a Kubernetes version this program supports: {', '.join(KUBERNETES_VERSIONS)}"
+        )
+    return value
+
+
+KubernetesVersion = Annotated[
+    str, BeforeValidator(_unquoted_version), AfterValidator(_kubernetes_version)
+]
+TagValue = Annotated[str, BeforeValidator(quoted_text)]
+
+
 def empty_is_unset(value: Any) -> Any:
     """Pulumi.yaml declares optional strings with default "": empty means "use the default"."""
     return None if value == "" else value
@@ -209,7 +257,7 @@ Prefix = Annotated[str, AfterValidator(_prefix)]
 BucketName = Annotated[str, AfterValidator(_bucket_name)]
 KmsAlias = Annotated[str, AfterValidator(_kms_alias)]
 EcrRepositoryName = Annotated[str, AfterValidator(_ecr_repository)]
-Tags = Annotated[dict[str, str], AfterValidator(_tags)]
+Tags = Annotated[dict[str, TagValue], AfterValidator(_tags)]
 
 
 _LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"

@@ -182,3 +182,28 @@ def test_a_region_that_does_not_exist_is_reported_beside_other_problems(
         f'aws:region: {line} (got "{region}")',
         'poolside:deploymentName: must be a lowercase DNS label of 3-32 characters (got "Acme")',
     ]
+
+
+def test_an_unquoted_kubernetes_version_and_tag_are_reported_with_the_region(
+    tmp_path: Path,
+) -> None:
+    stack = tmp_path / "Pulumi.numbers.yaml"
+    stack.write_text(
+        "config:\n"
+        "  aws:region: us-east-9\n"
+        "  poolside:deploymentName: acme\n"
+        "  poolside:tags: {cost-center: 1234}\n"
+        "  poolside:cluster:\n"
+        "    kubernetesVersion: 1.30\n"
+        "    vpcId: vpc-0123456789abcdef0\n"
+        "    privateSubnetIds: [subnet-0123456789abcdef0, subnet-0123456789abcdef1]\n"
+        "    nodeGroups: [{name: system}]\n"
+    )
+    assert refused(stack) == [
+        "aws:region: must be an AWS region the provider knows, such as us-east-1 or us-east-2 "
+        '(got "us-east-9")',
+        'poolside:tags["cost-center"]: must be text: quote it ("1234"), or set it with '
+        "`pulumi config set --path --type string` (got 1234)",
+        "poolside:cluster.kubernetesVersion: must be text in quotes, such as kubernetesVersion: "
+        '"1.30" (unquoted, YAML reads 1.30 as the number 1.3) (got 1.3)',
+    ]

@@ -105,3 +105,63 @@ def test_the_program_reports_provider_keys_beside_its_own(monkeypatch: pytest.Mo
         '(got "us-west-9")',
         'poolside:deploymentName: must be a lowercase DNS label of 3-32 characters (got "Acme")',
     ]
+
+
+CREATED = {
+    "vpcId": "vpc-0123456789abcdef0",
+    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+    "nodeGroups": [{"name": "system"}],
+}
+
+
+def test_the_default_kubernetes_version_is_one_the_program_supports() -> None:
+    from stack_config.values import DEFAULT_KUBERNETES_VERSION, KUBERNETES_VERSIONS
+
+    config = parse_stack_config({"deploymentName": "acme", "cluster": CREATED})
+    assert config.cluster.kubernetes_version == DEFAULT_KUBERNETES_VERSION == "1.34"
+    assert DEFAULT_KUBERNETES_VERSION in KUBERNETES_VERSIONS
+    for version in KUBERNETES_VERSIONS:
+        cluster = {**CREATED, "kubernetesVersion": version}
+        assert parse_stack_config({"deploymentName": "acme", "cluster": cluster})
+
+
+@pytest.mark.parametrize(
+    ("version", "line"),
+    [
+        (
+            "1.99",
+            "must be a Kubernetes version this program supports: 1.30, 1.31, 1.32, 1.33, 1.34 "
+            '(got "1.99")',
+        ),
+        (
+            "1.29",
+            "must be a Kubernetes version this program supports: 1.30, 1.31, 1.32, 1.33, 1.34 "
+            '(got "1.29")',
+        ),
+        (
+            1.3,
+            'must be text in quotes, such as kubernetesVersion: "1.30" (unquoted, YAML reads 1.30 '
+            "as the number 1.3) (got 1.3)",
+        ),
+        (
+            1.34,
+            'must be text in quotes, such as kubernetesVersion: "1.30" (unquoted, YAML reads 1.30 '
+            "as the number 1.3) (got 1.34)",
+        ),
+    ],
+)
+def test_a_kubernetes_version_is_one_of_the_table_and_quoted(version: Any, line: str) -> None:
+    cluster = {**CREATED, "kubernetesVersion": version}
+    assert problems_of({"deploymentName": "acme", "cluster": cluster}) == [
+        f"poolside:cluster.kubernetesVersion: {line}"
+    ]
+
+
+def test_a_numeric_tag_value_says_to_quote_it() -> None:
+    tags = {"cost-center": 1234, "billable": True, "team": "ml"}
+    assert problems_of({"deploymentName": "acme", "cluster": EXISTING, "tags": tags}) == [
+        'poolside:tags["cost-center"]: must be text: quote it ("1234"), or set it with '
+        "`pulumi config set --path --type string` (got 1234)",
+        'poolside:tags.billable: must be text: quote it ("true"), or set it with '
+        "`pulumi config set --path --type string` (got true)",
+    ]
