@@ -61,6 +61,22 @@ class Section(BaseModel):
     )
 
 
+def switched_off_problems(section: Section, key: str) -> list[Problem]:
+    """Settings of a section that is switched off: silently ignored, hence refused, one line
+    per key, naming the section's `enabled` key."""
+    if getattr(section, "enabled", True):
+        return []
+    enabled = f"poolside:{key}.enabled"
+    return [
+        (
+            to_camel(name),
+            f"only applies when {enabled} is true; remove it, or set {enabled} to true",
+        )
+        for name in type(section).model_fields
+        if name != "enabled" and name in section.model_fields_set
+    ]
+
+
 class KmsConfig(Section):
     deletion_window_in_days: Annotated[int, between(7, 30, "days")] = Field(
         30,
@@ -502,6 +518,13 @@ class BedrockConfig(Section):
         description="Foundation models customization jobs may start from. Empty: any.",
     )
 
+    @model_validator(mode="after")
+    def _nothing_set_while_off(self) -> BedrockConfig:
+        problems = switched_off_problems(self, "bedrock")
+        if problems:
+            raise CrossFieldError(problems)
+        return self
+
 
 class BastionConfig(Section):
     enabled: bool = Field(True, description="Create the bastion role, profile and instance.")
@@ -523,6 +546,13 @@ class BastionConfig(Section):
     root_volume_size_gib: Annotated[int, between(8, 1024, "GiB")] = Field(
         30, description="Root volume size in GiB (encrypted with the deployment's key)."
     )
+
+    @model_validator(mode="after")
+    def _nothing_set_while_off(self) -> BastionConfig:
+        problems = switched_off_problems(self, "bastion")
+        if problems:
+            raise CrossFieldError(problems)
+        return self
 
 
 class StackConfig(Section):

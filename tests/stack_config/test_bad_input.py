@@ -165,3 +165,60 @@ def test_a_numeric_tag_value_says_to_quote_it() -> None:
         'poolside:tags.billable: must be text: quote it ("true"), or set it with '
         "`pulumi config set --path --type string` (got true)",
     ]
+
+
+def off(section: str, key: str) -> str:
+    enabled = f"poolside:{section}.enabled"
+    return (
+        f"poolside:{section}.{key}: only applies when {enabled} is true; remove it, or set "
+        f"{enabled} to true"
+    )
+
+
+def test_settings_of_switched_off_bedrock_are_refused_one_line_per_key() -> None:
+    bedrock = {
+        "enabled": False,
+        "models": ["anthropic.claude-sonnet-4-20250514-v1:0"],
+        "inferenceProfiles": [{"id": "us.anthropic.claude-sonnet-4-20250514-v1:0"}],
+        "customizationBaseModels": ["amazon.titan-text-express-v1"],
+    }
+    assert problems_of({"deploymentName": "acme", "cluster": EXISTING, "bedrock": bedrock}) == [
+        off("bedrock", "models"),
+        off("bedrock", "inferenceProfiles"),
+        off("bedrock", "customizationBaseModels"),
+    ]
+
+
+def test_settings_of_a_switched_off_bastion_are_refused_beside_other_problems() -> None:
+    bastion = {
+        "enabled": False,
+        "instanceType": "t3.large",
+        "subnetId": "subnet-0123456789abcdef0",
+        "amiId": "ami-0123456789abcdef0",
+        "installTools": False,
+        "existingLockTableName": "locks",
+        "rootVolumeSizeGib": 50,
+    }
+    raw = {"deploymentName": "acme", "cluster": EXISTING, "bastion": bastion, "kms": {"x": 1}}
+    assert problems_of(raw) == [
+        "poolside:kms.x: unknown key",
+        *(
+            off("bastion", key)
+            for key in (
+                "instanceType",
+                "subnetId",
+                "amiId",
+                "installTools",
+                "existingLockTableName",
+                "rootVolumeSizeGib",
+            )
+        ),
+    ]
+
+
+@pytest.mark.parametrize("section", ["bedrock", "bastion"])
+def test_a_switched_off_section_with_nothing_else_set_is_valid(section: str) -> None:
+    config = parse_stack_config(
+        {"deploymentName": "acme", "cluster": CREATED, section: {"enabled": False}}
+    )
+    assert getattr(config, section).enabled is False

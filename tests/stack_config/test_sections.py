@@ -466,9 +466,13 @@ def test_graviton_bastion_needs_an_arm64_ami_and_no_x86_tools() -> None:
         }
     )
     assert ok.bastion.instance_type == "t4g.medium"
-    assert parse(
+    # A switched-off bastion's type is not checked for its architecture: it is refused as set.
+    assert problems(
         {"deploymentName": "acme", "bastion": {"enabled": False, "instanceType": "m7g.large"}}
-    )
+    ) == [
+        "poolside:bastion.instanceType: only applies when poolside:bastion.enabled is true; "
+        "remove it, or set poolside:bastion.enabled to true"
+    ]
 
 
 def test_node_group_architecture_and_name_rules() -> None:
