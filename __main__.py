@@ -6,9 +6,11 @@ import deployment
 from aws_environment import AwsEnvironment
 from components.eks_cluster import look_up_cluster
 from iam_quotas import quota_problems
-from stack_config import check_against_environment, load_stack_config
+from stack_config import check_against_environment, load_stack_config, reachability_warnings
 
 config = load_stack_config()  # raises before anything is registered when the config is invalid
+for warning in reachability_warnings(config.cluster, config.bastion):
+    pulumi.log.warn(warning)
 env = AwsEnvironment.lookup()
 existing = (
     look_up_cluster(config.cluster.existing_cluster_name)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import runpy
 import sys
 import threading
@@ -192,6 +193,21 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
+class _StderrWarnings(logging.Handler):
+    """The program's `pulumi.log.warn` (and errors), as `pulumi preview` shows them: one line
+    each on stderr, `warning: <message>`. Written to the `sys.stderr` of the moment."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"{record.levelname.lower()}: {record.getMessage()}", file=sys.stderr)
+
+
+ENGINE_LOG = logging.getLogger("offline_preview.engine")
+ENGINE_LOG.propagate = False
+ENGINE_LOG.setLevel(logging.WARNING)
+if not ENGINE_LOG.handlers:
+    ENGINE_LOG.addHandler(_StderrWarnings())
+
+
 def run_program(
     config: dict[str, str],
     mocks: pulumi.runtime.Mocks,
@@ -208,7 +224,9 @@ def run_program(
     settings.ROOT.set(None)  # a previous run's root stack must not parent this one
     pulumi.runtime.set_all_config(dict(config), [])
     monitor = RecordingMonitor(mocks, recording)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=True, logger=ENGINE_LOG, monitor=monitor
+    )
     # set_mocks registered and finished a root stack with no outputs; the program gets its own,
     # exactly as the language host runs it, so that `pulumi.export` lands in the stack outputs.
     settings.ROOT.set(None)

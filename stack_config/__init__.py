@@ -50,7 +50,7 @@ from stack_config.reference import (
     reference_rows,
     write_reference,
 )
-from stack_config.rules import bastion_subnet_id, cross_section_problems
+from stack_config.rules import bastion_subnet_id, cross_section_problems, reachability_warnings
 from stack_config.sections import (
     CREATED_CLUSTER_FIELDS,
     DEFAULT_LOG_TYPES,
@@ -114,6 +114,7 @@ __all__ = [
     "parse_stack_config",
     "profile_geographies_of",
     "profile_serves_region",
+    "reachability_warnings",
     "reference_markdown",
     "reference_rows",
     "region_problem",

@@ -119,3 +119,19 @@ def _addon_problems(cluster: ClusterConfig, addons: AddonsConfig) -> list[Proble
         for key in addons.settings
         if key in given
     ]
+
+
+def reachability_warnings(cluster: ClusterConfig, bastion: BastionConfig) -> list[str]:
+    """Not errors, but said: how a created cluster with a private endpoint and no bastion will be
+    reached (the program logs them as warnings; the offline preview prints them on stderr)."""
+    if bastion.enabled or cluster.existing_cluster_name is not None:
+        return []
+    if cluster.endpoint_public_access:
+        return []
+    return [
+        "poolside:bastion.enabled: false while the cluster's API endpoint is private "
+        "(poolside:cluster.endpointPublicAccess is false): kubectl and helm will reach the "
+        "cluster only from inside its VPC (a VPN, Direct Connect, a peered network or an instance "
+        "in its subnets); keep the bastion, or open the endpoint to "
+        "poolside:cluster.publicAccessCidrs"
+    ]

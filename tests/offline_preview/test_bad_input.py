@@ -207,3 +207,44 @@ def test_an_unquoted_kubernetes_version_and_tag_are_reported_with_the_region(
         "poolside:cluster.kubernetesVersion: must be text in quotes, such as kubernetesVersion: "
         '"1.30" (unquoted, YAML reads 1.30 as the number 1.3) (got 1.3)',
     ]
+
+
+# -- said, but not refused -----------------------------------------------------------------------
+
+CREATED_CLUSTER = (
+    "config:\n"
+    "  aws:region: us-east-1\n"
+    "  poolside:deploymentName: acme\n"
+    "  poolside:cluster:\n"
+    "    vpcId: vpc-0123456789abcdef0\n"
+    "    privateSubnetIds: [subnet-0123456789abcdef0, subnet-0123456789abcdef1]\n"
+    "    nodeGroups: [{name: system}]\n"
+)
+
+
+def test_no_bastion_with_a_private_endpoint_is_a_warning_on_stderr(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.nobastion.yaml"
+    stack.write_text(CREATED_CLUSTER + "  poolside:bastion: {enabled: false}\n")
+    result = preview_of(stack, "--format", "urns")
+    assert result.exit_code == 0, result.stderr
+    assert "aws:ec2/instance:Instance" not in result.stdout
+    assert result.lines == [
+        "warning: poolside:bastion.enabled: false while the cluster's API endpoint is private "
+        "(poolside:cluster.endpointPublicAccess is false): kubectl and helm will reach the "
+        "cluster only from inside its VPC (a VPN, Direct Connect, a peered network or an instance "
+        "in its subnets); keep the bastion, or open the endpoint to "
+        "poolside:cluster.publicAccessCidrs"
+    ]
+
+
+def test_no_bastion_with_a_public_endpoint_is_not_warned_about(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.public.yaml"
+    stack.write_text(
+        CREATED_CLUSTER
+        + "    endpointPublicAccess: true\n"
+        + "    publicAccessCidrs: [203.0.113.0/24]\n"
+        + "  poolside:bastion: {enabled: false}\n"
+    )
+    result = preview_of(stack, "--format", "urns")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""

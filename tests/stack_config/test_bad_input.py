@@ -222,3 +222,19 @@ def test_a_switched_off_section_with_nothing_else_set_is_valid(section: str) -> 
         {"deploymentName": "acme", "cluster": CREATED, section: {"enabled": False}}
     )
     assert getattr(config, section).enabled is False
+
+
+def test_only_a_created_private_cluster_without_bastion_is_warned_about() -> None:
+    from stack_config import reachability_warnings
+
+    def warnings_of(cluster: dict[str, Any], bastion: dict[str, Any]) -> list[str]:
+        raw = {"deploymentName": "acme", "cluster": cluster, "bastion": bastion}
+        config = parse_stack_config(raw)
+        return reachability_warnings(config.cluster, config.bastion)
+
+    [line] = warnings_of(CREATED, {"enabled": False})
+    assert line.startswith("poolside:bastion.enabled: false while the cluster's API endpoint")
+    assert warnings_of(CREATED, {}) == []
+    assert warnings_of({**EXISTING}, {"enabled": False}) == []
+    public = {**CREATED, "endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]}
+    assert warnings_of(public, {"enabled": False}) == []
