@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 from aws_environment import DNS_SUFFIXES, AwsEnvironment, partition_of_region
-from offline_preview.engine import PROJECT_DIR, run_program
+from offline_preview.engine import PROJECT_DIR, close_event_loop, run_program
 from offline_preview.mocks import PoolsideMocks
 from offline_preview.render import to_preview_json, to_text, to_urns
 from offline_preview.stack_file import StackFileError, load_stack_file
@@ -95,4 +95,8 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     # The SDKs' own deprecation notices are theirs to fix; the project's warnings still show.
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulumi(_\w+)?(\.|$)")
-    sys.exit(main())
+    try:
+        code = main()
+    finally:
+        close_event_loop()  # once, at exit: in-process runs (the tests) reuse the loop
+    sys.exit(code)

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import logging
 import runpy
 import sys
@@ -206,6 +208,28 @@ ENGINE_LOG.propagate = False
 ENGINE_LOG.setLevel(logging.WARNING)
 if not ENGINE_LOG.handlers:
     ENGINE_LOG.addHandler(_StderrWarnings())
+
+
+def close_event_loop() -> None:
+    """Close the event loops a run left open, when no run follows (the process exits).
+
+    The SDK runs the program on this thread's loop and serves the engine's calls on the worker
+    threads of that loop's default executor, each with a loop of its own. Left to the garbage
+    collector at interpreter exit, a loop is finalized after its self-pipe sockets, and
+    `BaseEventLoop.__del__` prints a 26-line `Exception ignored ... Invalid file descriptor: -1`
+    under a failed program's one-line error. So the workers are joined, then every loop closed.
+    """
+    try:
+        main_loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return
+    if main_loop.is_running():
+        return
+    if not main_loop.is_closed():
+        main_loop.run_until_complete(main_loop.shutdown_default_executor())
+    for loop in [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)]:
+        if not loop.is_running() and not loop.is_closed():
+            loop.close()
 
 
 def run_program(

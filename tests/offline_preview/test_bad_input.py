@@ -3,10 +3,13 @@ stdout, no traceback. Messages are asserted by their whole text."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.harness import PROJECT_ROOT
 from tests.support.preview import Preview, run_preview
 
 
@@ -248,3 +251,27 @@ def test_no_bastion_with_a_public_endpoint_is_not_warned_about(tmp_path: Path) -
     result = preview_of(stack, "--format", "urns")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
+
+
+# -- the one line is the only output, in every process ---------------------------------------------
+
+
+def test_china_with_bedrock_on_is_one_line_in_every_run(tmp_path: Path) -> None:
+    """A failed program left event loops open; finalized at exit after their sockets, one of them
+    printed a 26-line `Exception ignored in BaseEventLoop.__del__` in most runs."""
+    stack = tmp_path / "Pulumi.cnbedrock.yaml"
+    stack.write_text(CREATED_CLUSTER.replace("us-east-1", "cn-north-1"))
+    for _ in range(5):
+        result = subprocess.run(
+            [sys.executable, "-m", "offline_preview", "--config-file", str(stack)],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert result.stderr == (
+            "poolside:bedrock.enabled: Amazon Bedrock is not offered in the aws-cn partition: "
+            "set it to false\n"
+        )
