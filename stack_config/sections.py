@@ -18,6 +18,7 @@ from stack_config.errors import CrossFieldError, Problem
 from stack_config.rules import bastion_subnet_id, cross_section_problems
 from stack_config.values import (
     DEFAULT_KUBERNETES_VERSION,
+    KUBERNETES_VERSIONS,
     AddonVersion,
     AmiId,
     BedrockModelId,
@@ -216,7 +217,10 @@ class ClusterConfig(Section):
         description="Reuse this IAM OIDC provider of the existing cluster's issuer.",
     )
     kubernetes_version: KubernetesVersion = Field(
-        DEFAULT_KUBERNETES_VERSION, description="Kubernetes version of a created cluster."
+        DEFAULT_KUBERNETES_VERSION,
+        description=(
+            f"Kubernetes version of a created cluster, quoted: {', '.join(KUBERNETES_VERSIONS)}."
+        ),
     )
     vpc_id: VpcId | None = Field(None, description="VPC of a created cluster. Required to create.")
     private_subnet_ids: list[SubnetId] = Field(
