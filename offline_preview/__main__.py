@@ -19,7 +19,14 @@ from offline_preview.engine import PROJECT_DIR, close_event_loop, run_program
 from offline_preview.mocks import PoolsideMocks
 from offline_preview.render import to_preview_json, to_text, to_urns
 from offline_preview.stack_file import StackFileError, load_stack_file
-from stack_config import NAMESPACE, StackConfigError, aws_key_problems, parse_stack_config
+from stack_config import (
+    NAMESPACE,
+    StackConfigError,
+    aws_key_problems,
+    parse_stack_config,
+    region_problem,
+)
+from stack_config.environment import region_problems_beside
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 
@@ -68,10 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     if not re.fullmatch(r"\d{12}", args.account_id):
         problems.append(f"--account-id: must be 12 digits (got {json.dumps(args.account_id)})")
     prefix = NAMESPACE + ":"
+    raw = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
     try:
-        parse_stack_config({k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)})
+        parse_stack_config(raw)
     except StackConfigError as error:
         problems.extend(error.problems)
+        if region_problem(region) is None:  # the partition and region rules, beside the rest
+            partition = partition_of_region(region)
+            problems += region_problems_beside(raw, partition=partition, region=region)
     if problems:
         return _fail(problems)
 

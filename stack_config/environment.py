@@ -6,12 +6,16 @@ existing cluster, what AWS reports of it) and before any resource is registered.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
 
 from stack_config.errors import StackConfigError
 from stack_config.parsing import key_path, shown
-from stack_config.sections import StackConfig
+from stack_config.sections import BedrockConfig, StackConfig
 
 # Where a system-defined (cross-Region) inference profile can be called from: its geography
 # prefix -> the stack regions it serves. An entry ending in "-" is a region prefix, any other a
@@ -94,12 +98,23 @@ def check_against_environment(
             "the bastion's access entry needs authentication mode API or API_AND_CONFIG_MAP "
             "(switch the cluster's mode, or set poolside:bastion.enabled to false)"
         )
-    if partition == "aws-cn" and config.bedrock.enabled:
+    problems += bedrock_problems(config.bedrock, partition=partition, region=region)
+    problems += inference_problems(config, partition=partition, account_id=account_id)
+    problems += more_problems
+    if problems:
+        raise StackConfigError(problems)
+
+
+def bedrock_problems(bedrock: BedrockConfig, *, partition: str, region: str) -> list[str]:
+    """Bedrock in the stack's partition and region: not offered in aws-cn, and each inference
+    profile one this region can call."""
+    problems: list[str] = []
+    if partition == "aws-cn" and bedrock.enabled:
         problems.append(
             f"{key_path(('bedrock', 'enabled'))}: Amazon Bedrock is not offered in the aws-cn "
             "partition: set it to false"
         )
-    profiles = config.bedrock.inference_profiles if config.bedrock.enabled else []
+    profiles = bedrock.inference_profiles if bedrock.enabled else []
     for index, profile in enumerate(profiles):
         if not profile_serves_region(profile.geography, region):
             problems.append(
@@ -108,10 +123,24 @@ def check_against_environment(
                 f"{region} (its ARN would not exist there); use the profile of this region's "
                 f"geography ({profile_geographies_of(region)}) (got {shown(profile.id)})"
             )
-    problems += inference_problems(config, partition=partition, account_id=account_id)
-    problems += more_problems
-    if problems:
-        raise StackConfigError(problems)
+    return problems
+
+
+def region_problems_beside(raw: Mapping[str, Any], *, partition: str, region: str) -> list[str]:
+    """When other keys are invalid, the partition and region rules over a valid `bedrock`
+    section (keys without the `poolside:` prefix, engine-style values), so that they are
+    reported beside the other problems."""
+    value = raw.get("bedrock", "{}")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value or "{}")
+        except json.JSONDecodeError:
+            return []
+    try:
+        bedrock = BedrockConfig.model_validate(value)
+    except ValidationError:
+        return []
+    return bedrock_problems(bedrock, partition=partition, region=region)
 
 
 def inference_problems(config: StackConfig, *, partition: str, account_id: str) -> list[str]:

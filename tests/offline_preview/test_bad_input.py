@@ -275,3 +275,27 @@ def test_china_with_bedrock_on_is_one_line_in_every_run(tmp_path: Path) -> None:
             "poolside:bedrock.enabled: Amazon Bedrock is not offered in the aws-cn partition: "
             "set it to false\n"
         )
+
+
+def test_the_partition_and_region_rules_are_reported_beside_other_problems(
+    tmp_path: Path,
+) -> None:
+    stack = tmp_path / "Pulumi.geography.yaml"
+    stack.write_text(
+        CREATED_CLUSTER.replace("us-east-1", "us-west-2").replace("acme", "Acme")
+        + "  poolside:bedrock:\n"
+        + "    inferenceProfiles: [{id: eu.anthropic.claude-sonnet-4-20250514-v1:0}]\n"
+    )
+    assert refused(stack) == [
+        'poolside:deploymentName: must be a lowercase DNS label of 3-32 characters (got "Acme")',
+        "poolside:bedrock.inferenceProfiles[0].id: a 'eu' profile cannot be called from the "
+        "stack's region us-west-2 (its ARN would not exist there); use the profile of this "
+        "region's geography (us., global.) "
+        '(got "eu.anthropic.claude-sonnet-4-20250514-v1:0")',
+    ]
+    stack.write_text(CREATED_CLUSTER.replace("us-east-1", "cn-north-1").replace("acme", "Acme"))
+    assert refused(stack) == [
+        'poolside:deploymentName: must be a lowercase DNS label of 3-32 characters (got "Acme")',
+        "poolside:bedrock.enabled: Amazon Bedrock is not offered in the aws-cn partition: "
+        "set it to false",
+    ]
