@@ -7,6 +7,7 @@ under `pulumi preview` and under the offline preview.
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,17 @@ def _read_document(path: Path) -> Any:
         raise StackFileError([f"{path}: not valid YAML: {error}".replace("\n", " ")]) from None
 
 
+# The top-level keys of a stack file: the fields of `ProjectStack` in the Pulumi CLI
+# (sdk/go/common/workspace/project.go: secretsprovider, encryptedkey, encryptionsalt, config,
+# environment; read 2026-11-30).
+STACK_FILE_KEYS = ("config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt")
+
+
+def _did_you_mean(key: str) -> str:
+    close = difflib.get_close_matches(key.lower(), STACK_FILE_KEYS, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
@@ -109,6 +121,15 @@ def load_stack_file(path: Path, project_file: Path = PROJECT_DIR / "Pulumi.yaml"
             [
                 f"{path}: {', '.join(outside)} {'is' if len(outside) == 1 else 'are'} outside the "
                 "`config:` block: put the keys under `config:` (indented below it)"
+            ]
+        )
+    unknown = [str(k) for k in document if ":" not in str(k) and k not in STACK_FILE_KEYS]
+    if unknown:
+        raise StackFileError(
+            [
+                f"{path}: {key}: not a top-level key of a stack file "
+                f"({', '.join(STACK_FILE_KEYS)}){_did_you_mean(key)}"
+                for key in unknown
             ]
         )
     stack_config = document.get("config") or {}

@@ -299,3 +299,14 @@ def test_the_partition_and_region_rules_are_reported_beside_other_problems(
         "poolside:bedrock.enabled: Amazon Bedrock is not offered in the aws-cn partition: "
         "set it to false",
     ]
+
+
+def test_a_misspelt_config_block_is_named(tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.confg.yaml"
+    stack.write_text("confg:\n  aws:region: us-east-1\nnotes: hello\n")
+    assert refused(stack) == [
+        f"{stack}: confg: not a top-level key of a stack file (config, environment, "
+        "secretsprovider, encryptedkey, encryptionsalt); did you mean config?",
+        f"{stack}: notes: not a top-level key of a stack file (config, environment, "
+        "secretsprovider, encryptedkey, encryptionsalt)",
+    ]
