@@ -12,8 +12,11 @@ their types only):
 - `errors`: `CrossFieldError` (a model's problems on its named keys), `StackConfigError` (the
   one-line-per-problem error of an invalid config) and `Problem`.
 - `values`: the value rules, their regexes and the `Annotated` field types built on them.
+- `base`: `Section` (camelCase, unknown keys refused, frozen), a section's default, the
+  switched-off-section rule and `section_model`.
 - `rules`: the rules across sections (`cross_section_problems`) and `bastion_subnet_id`.
-- `sections`: one model per config section, and `StackConfig`, the whole.
+- `cluster`: the cluster's sections: the cluster (created or existing), node groups, add-ons.
+- `sections`: the other sections, and `StackConfig`, the whole.
 - `parsing`: `parse_stack_config`, `load_stack_config`, the error formatting (`format_errors`,
   `key_path`) and the cross-section rules beside other sections' errors.
 - `environment`: `check_against_environment`, the rules that need the partition, region, account
@@ -22,6 +25,18 @@ their types only):
 - `reference`: the markdown config reference and the README writer (`python -m stack_config`).
 """
 
+from stack_config.base import Section
+from stack_config.cluster import (
+    CREATED_CLUSTER_FIELDS,
+    DEFAULT_LOG_TYPES,
+    AddonConfig,
+    AddonsConfig,
+    ClusterConfig,
+    LogType,
+    NodeGroupConfig,
+    OptionalAddonConfig,
+    TaintConfig,
+)
 from stack_config.environment import (
     PROFILE_SOURCE_REGIONS,
     check_against_environment,
@@ -52,26 +67,16 @@ from stack_config.reference import (
 )
 from stack_config.rules import bastion_subnet_id, cross_section_problems, reachability_warnings
 from stack_config.sections import (
-    CREATED_CLUSTER_FIELDS,
-    DEFAULT_LOG_TYPES,
-    AddonConfig,
-    AddonsConfig,
     BastionConfig,
     BedrockConfig,
     BucketConfig,
-    ClusterConfig,
     EcrConfig,
     InferenceConfig,
     InferenceProfileConfig,
     KmsConfig,
     LoadBalancerControllerConfig,
-    LogType,
-    NodeGroupConfig,
-    OptionalAddonConfig,
     PodRoleConfig,
-    Section,
     StackConfig,
-    TaintConfig,
 )
 
 __all__ = [

@@ -15,10 +15,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from stack_config.base import section_model
 from stack_config.errors import CrossFieldError, StackConfigError
 from stack_config.provider import AWS_NAMESPACE, aws_config_keys, aws_key_problems
 from stack_config.rules import cross_section_problems
-from stack_config.sections import StackConfig, section_model
+from stack_config.sections import StackConfig
 
 NAMESPACE = "poolside"
 

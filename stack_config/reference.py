@@ -13,8 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from stack_config.base import section_model
 from stack_config.parsing import NAMESPACE
-from stack_config.sections import StackConfig, section_model
+from stack_config.sections import StackConfig
 
 
 def _type_name(annotation: Any) -> str:

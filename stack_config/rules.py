@@ -16,7 +16,8 @@ from naming import EKS_NODE_GROUP_NAME_MAX, MAX_PREFIX_LENGTH, Names, default_pr
 from stack_config.errors import Problem
 
 if TYPE_CHECKING:
-    from stack_config.sections import AddonsConfig, BastionConfig, ClusterConfig
+    from stack_config.cluster import AddonsConfig, ClusterConfig
+    from stack_config.sections import BastionConfig
 
 
 def bastion_subnet_id(bastion: BastionConfig, cluster: ClusterConfig) -> str | None:

@@ -24,7 +24,7 @@ from pydantic_core import to_jsonable_python
 
 from offline_preview.engine import RecordedResource, Recording
 from stack_config import NAMESPACE, StackConfig, StackConfigError, reference_rows
-from stack_config.sections import section_model
+from stack_config.base import section_model
 from tests.support.bastion import GET_PARAMETER
 from tests.support.deployment import (
     EXISTING_CLUSTER,
