@@ -43,9 +43,9 @@ unit: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.tools.bench $(BENCH_ARGS)
 
-## make docs: regenerate the README's config reference from stack_config/
+## make docs: regenerate the config reference (docs/configuration.md) from stack_config/
 docs: $(VENV)/.runtime-installed
-	$(BIN)/python -m stack_config --write-readme README.md
+	$(BIN)/python -m stack_config --write docs/configuration.md
 
 ## make snapshots: rewrite the example stacks' URN snapshots (tests/snapshots/); only for an
 ## intended rename, which also needs an alias on the renamed resource

@@ -283,5 +283,7 @@ def _labels(labels: dict[str, str]) -> dict[str, str]:
 
 
 LabelKey = Annotated[str, AfterValidator(_label_key)]
-Labels = Annotated[dict[str, str], AfterValidator(_labels)]
-LabelValue = Annotated[str, pattern(f"({_LABEL_NAME})?", "a Kubernetes label value")]
+Labels = Annotated[dict[str, Annotated[str, BeforeValidator(quoted_text)]], AfterValidator(_labels)]
+LabelValue = Annotated[
+    str, BeforeValidator(quoted_text), pattern(f"({_LABEL_NAME})?", "a Kubernetes label value")
+]
