@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.support.deployment import EXISTING_CLUSTER, EXISTING_PROVIDER, existing_cluster
-from tests.support.harness import ACCOUNT_ID, run_stack
+from tests.support.harness import ACCOUNT_ID, PROJECT_ROOT, run_stack
 from tests.support.preview import Preview, run_preview
 
 ROLE_ARN = "eks.amazonaws.com/role-arn"
@@ -174,6 +174,16 @@ def test_the_example_stacks_print_the_poolside_helm_values(
     assert values["ecrRepositoryUrls"] == outputs["ecrRepositoryUrls"]
     assert values["inference"]["modelsBucketName"] == outputs["modelsBucketName"]
     assert values["podRole"]["roleArn"] == outputs["podRoleArn"]
+
+
+def test_the_operations_guide_shows_the_dev_stacks_poolside_helm_values() -> None:
+    """The example in docs/operations.md is what the dev stack prints, key for key."""
+    guide = (PROJECT_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = guide.split("## The Poolside Helm values", 1)[1]
+    example = section.split("```json\n", 1)[1].split("```", 1)[0]
+    preview = run_preview("--stack", "dev", "--format", "json")
+    assert preview.exit_code == 0, preview.stderr
+    assert json.loads(example) == json.loads(preview.stdout)["outputs"]["poolsideHelmValues"]
 
 
 def text_outputs(text: str) -> list[str]:
