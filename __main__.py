@@ -3,6 +3,7 @@
 import pulumi
 
 import deployment
+import stack_outputs
 from aws_environment import AwsEnvironment
 from components.eks_cluster import look_up_cluster
 from iam_quotas import quota_problems
@@ -51,7 +52,11 @@ pulumi.export("ecrRepositoryUrls", data.repositories.urls)
 pulumi.export("clusterName", cluster.cluster.name)
 pulumi.export("clusterEndpoint", cluster.cluster.endpoint)
 pulumi.export("vpcId", cluster.cluster.vpc_id)
+pulumi.export("clusterSecurityGroupId", cluster.cluster.security_group_id)
 pulumi.export("kubeconfig", cluster.cluster.kubeconfig)
+pulumi.export(
+    "kubeconfigCommand", stack_outputs.update_kubeconfig_command(cluster.cluster.name, env.region)
+)
 pulumi.export("oidcProviderArn", cluster.oidc.arn)
 pulumi.export("oidcIssuerUrl", cluster.oidc.issuer_url)
 pulumi.export("podRoleArn", roles.pod.role.arn)
@@ -64,7 +69,7 @@ if roles.load_balancer_controller is not None:
     pulumi.export("loadBalancerControllerRoleArn", roles.load_balancer_controller.role.arn)
     pulumi.export(
         "loadBalancerControllerHelmValues",
-        deployment.load_balancer_controller_helm_values(config, env, cluster, roles),
+        stack_outputs.load_balancer_controller_helm_values(config, env, cluster, roles),
     )
 if roles.vpc_cni is not None:
     pulumi.export("vpcCniRoleArn", roles.vpc_cni.role.arn)
@@ -72,12 +77,13 @@ if roles.ebs_csi is not None:
     pulumi.export("ebsCsiDriverRoleArn", roles.ebs_csi.role.arn)
 pulumi.export(
     "serviceAccountAnnotations",
-    {
-        account: arn.apply(lambda value: f"eks.amazonaws.com/role-arn: {value}")
-        for account, arn in roles.role_arn_by_service_account.items()
-    },
+    stack_outputs.service_account_annotations(roles.role_arn_by_service_account),
 )
 pulumi.export("parameterPath", parameters.path)
+pulumi.export(
+    "poolsideHelmValues",
+    stack_outputs.poolside_helm_values(config, env, data, roles, parameter_path=parameters.path),
+)
 if bastion is not None:
     pulumi.export("bastionRoleArn", bastion.role_arn)
     pulumi.export("bastionInstanceProfileName", bastion.instance_profile_name)

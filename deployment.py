@@ -243,28 +243,6 @@ def build_nodes(
     )
 
 
-def load_balancer_controller_helm_values(
-    config: StackConfig, env: AwsEnvironment, cluster: Cluster, roles: WorkloadRoles
-) -> dict[str, object]:
-    """The `aws-load-balancer-controller` chart's values this deployment decides.
-
-    Node metadata is out of a pod's reach (hop limit 1, see `NodeGroups`), so the controller
-    cannot discover its region and VPC from IMDS: they are passed explicitly."""
-    controller = roles.load_balancer_controller
-    assert controller is not None
-    lbc = config.load_balancer_controller
-    return {
-        "clusterName": cluster.cluster.name,
-        "region": env.region,
-        "vpcId": cluster.cluster.vpc_id,
-        "serviceAccount": {
-            "create": not config.cluster.create_service_accounts,
-            "name": lbc.service_account,
-            "annotations": {"eks.amazonaws.com/role-arn": controller.role.arn},
-        },
-    }
-
-
 def build_service_accounts(config: StackConfig, cluster: EksCluster, roles: WorkloadRoles) -> None:
     """The annotated ServiceAccounts, when `cluster.createServiceAccounts` asks for them."""
     if not config.cluster.create_service_accounts:

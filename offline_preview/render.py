@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from offline_preview.engine import RecordedResource, Recording
@@ -164,6 +165,47 @@ def _tree_lines(recording: Recording) -> list[str]:
     return lines
 
 
+# A mapping key printed bare: what YAML reads back as the same string (no `:`, no spaces, not a
+# word YAML 1.1 reads as a boolean or null); any other key is printed JSON-quoted.
+_BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
+
+
+def _key(key: str) -> str:
+    bare = _BARE_KEY.fullmatch(key) and key.lower() not in _YAML_WORDS
+    return key if bare else json.dumps(key)
+
+
+def _nested(value: Any) -> bool:
+    return isinstance(value, dict | list) and bool(value)
+
+
+def _output_lines(head: str, value: Any, indent: int) -> list[str]:
+    """`head` and `value`: a scalar (or an empty map or list) on the same line, JSON-encoded;
+    a map or list below it, a level deeper."""
+    if not _nested(value):
+        return [f"{head} {json.dumps(value, sort_keys=True)}"]
+    return [head, *_block(value, indent + 2)]
+
+
+def _block(value: Any, indent: int) -> list[str]:
+    """A map (keys sorted) or list as indented lines, YAML block style with JSON scalars: what
+    `pulumi stack output <name> --json` prints, in a form a reader (and a YAML parser) follows."""
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key in sorted(value):
+            lines += _output_lines(f"{pad}{_key(key)}:", value[key], indent)
+        return lines
+    for item in value:
+        if _nested(item):
+            inner = _block(item, indent + 2)
+            lines += [f"{pad}- {inner[0][indent + 2 :]}", *inner[1:]]
+        else:
+            lines.append(f"{pad}- {json.dumps(item, sort_keys=True)}")
+    return lines
+
+
 def to_text(recording: Recording) -> str:
     resources = recording.resources
     lines = [
@@ -197,7 +239,7 @@ def to_text(recording: Recording) -> str:
             lines += _policy_lines(policy.inputs["policy"], "    ")
     lines += ["", "Outputs:"]
     for key, value in sorted(_plain(recording.stack_outputs).items()):
-        lines.append(f"  {key}: {json.dumps(value, sort_keys=True)}")
+        lines += _output_lines(f"  {key}:", value, 2)
     lines += ["", f"Resources: {len(resources)} to create"]
     return "\n".join(lines)
 

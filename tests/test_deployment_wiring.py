@@ -217,6 +217,20 @@ def namespaces(recording: Recording) -> list[str]:
     return [r.inputs["metadata"]["name"] for r in recording.by_type("kubernetes:core/v1:Namespace")]
 
 
+def helm(recording: Recording) -> dict[str, Any]:
+    """The `poolsideHelmValues` stack output."""
+    values: dict[str, Any] = recording.stack_outputs["poolsideHelmValues"]
+    return values
+
+
+def accounts_in_helm_values(recording: Recording) -> list[tuple[str, str, bool]]:
+    """(namespace, name, create) of each pod-role service account the Helm values name."""
+    return [
+        (a["namespace"], a["name"], a["create"])
+        for a in helm(recording)["podRole"]["serviceAccounts"]
+    ]
+
+
 # -- what each field reaches --------------------------------------------------------------------
 
 GLOBEX_TAGS = {"owner": "platform", "cost-center": "4711", "poolside:deployment": "globex"}
@@ -226,6 +240,7 @@ ROLES = "arn:aws:iam::123456789012:role/"
 def deployment_name(run: StackRun) -> None:
     r = run.recording
     assert r.stack_outputs["parameterPath"] == "/poolside/deployment/globex/"
+    assert helm(r)["parameterPath"] == "/poolside/deployment/globex/"
     assert set(parameters(r)) == parameter_names("globex")
     assert one(r, "aws:kms/key:Key").inputs["tags"]["poolside:deployment"] == "globex"
     assert one(r, "aws:kms/key:Key").inputs["description"] == (
@@ -297,6 +312,7 @@ def bucket_name(run: StackRun) -> None:
     r = run.recording
     assert one(r, "aws:s3/bucket:Bucket").inputs["bucket"] == "globex-poolside-data"
     assert r.stack_outputs["bucketName"] == "globex-poolside-data"
+    assert helm(r)["bucketName"] == "globex-poolside-data"
     assert parameters(r)["/poolside/deployment/globex/bucket-name"] == "globex-poolside-data"
     s3 = document(r, "ps-globex-pod-s3-access")
     assert s3["PoolsideBucketList"]["Resource"] == ["arn:aws:s3:::globex-poolside-data"]
@@ -325,6 +341,11 @@ def ecr_repositories(run: StackRun) -> None:
     assert r.stack_outputs["ecrRepositoryNames"] == {
         "api": "poolside-globex/api",
         "team/web": "poolside-globex/team/web",
+    }
+    registry = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com"
+    assert helm(r)["ecrRepositoryUrls"] == {
+        "api": f"{registry}/poolside-globex/api",
+        "team/web": f"{registry}/poolside-globex/team/web",
     }
 
 
@@ -363,6 +384,9 @@ def existing_cluster_name(run: StackRun) -> None:
     assert r.by_type("eks:index:Cluster") == []
     assert r.by_type("poolside:aws:NodeGroups") == []
     assert r.stack_outputs["clusterName"] == EXISTING_CLUSTER
+    assert r.stack_outputs["kubeconfigCommand"] == (
+        f"aws eks update-kubeconfig --name {EXISTING_CLUSTER} --region us-east-1"
+    )
     assert parameters(r)["/poolside/deployment/initech/cluster-name"] == EXISTING_CLUSTER
     assert ("aws:eks/getCluster:getCluster", {"name": EXISTING_CLUSTER}) in run.calls
 
@@ -463,8 +487,10 @@ def taint(part: str, value: str) -> Callable[[StackRun], None]:
 def created_service_accounts(run: StackRun) -> None:
     r = run.recording
     assert service_accounts(r) == {("ml", "api"), ("ingress", "lbc"), ("serving", "vllm")}
-    helm = r.stack_outputs["loadBalancerControllerHelmValues"]
-    assert helm["serviceAccount"]["create"] is False  # the stack creates it, not the chart
+    controller = r.stack_outputs["loadBalancerControllerHelmValues"]
+    assert controller["serviceAccount"]["create"] is False  # the stack creates it, not the chart
+    assert [a["create"] for a in helm(r)["podRole"]["serviceAccounts"]] == [False]
+    assert helm(r)["inference"]["serviceAccount"]["create"] is False
 
 
 def existing_service_accounts(run: StackRun) -> None:
@@ -472,6 +498,7 @@ def existing_service_accounts(run: StackRun) -> None:
     # and no inference role (switched off)
     assert service_accounts(run.recording) == {("poolside", "core-api-sa")}
     assert namespaces(run.recording) == ["poolside"]
+    assert accounts_in_helm_values(run.recording) == [("poolside", "core-api-sa", False)]
 
 
 def pod_subjects(recording: Recording) -> Any:
@@ -497,6 +524,9 @@ def pod_service_accounts(run: StackRun) -> None:
     assert pod_subjects(r) == ["system:serviceaccount:ml:api", "system:serviceaccount:ml:jobs-*"]
     # A pattern names no single account to create.
     assert {name for namespace, name in service_accounts(r) if namespace == "ml"} == {"api"}
+    assert accounts_in_helm_values(r) == [("ml", "api", False)]
+    [pattern] = helm(r)["podRole"]["serviceAccountPatterns"]
+    assert (pattern["namespace"], pattern["namePattern"]) == ("ml", "jobs-*")
 
 
 def controller_enabled(run: StackRun) -> None:
@@ -535,6 +565,7 @@ def bedrock_enabled(run: StackRun) -> None:
     r = run.recording
     assert not [p for p in r.by_type(POLICY) if "bedrock" in p.inputs["name"]]
     assert "bedrockCustomizationRoleArn" not in r.stack_outputs
+    assert "bedrock" not in helm(r)
     assert "bedrock" not in json.dumps([p.inputs["policy"] for p in r.by_type(POLICY)])
 
 
@@ -626,6 +657,12 @@ def inference_subject(run: StackRun) -> None:
     assert r.stack_outputs["serviceAccountAnnotations"]["serving:vllm"] == (
         f"eks.amazonaws.com/role-arn: {ROLES}ps-globex-eks-inference-role"
     )
+    assert helm(r)["inference"]["serviceAccount"] == {
+        "namespace": "serving",
+        "name": "vllm",
+        "create": False,
+        "annotations": {"eks.amazonaws.com/role-arn": f"{ROLES}ps-globex-eks-inference-role"},
+    }
 
 
 def inference_existing_bucket(run: StackRun) -> None:
@@ -636,6 +673,7 @@ def inference_existing_bucket(run: StackRun) -> None:
     assert read["ModelCheckpointsList"]["Resource"] == ["arn:aws:s3:::globex-checkpoints"]
     assert read["ModelCheckpointsReadObjects"]["Resource"] == ["arn:aws:s3:::globex-checkpoints/*"]
     assert r.stack_outputs["modelsBucketName"] == "globex-checkpoints"
+    assert helm(r)["inference"]["modelsBucketName"] == "globex-checkpoints"
     assert parameters(r)["/poolside/deployment/globex/models-bucket-name"] == "globex-checkpoints"
 
 
@@ -653,6 +691,7 @@ def inference_enabled(run: StackRun) -> None:
     assert not [role for role in r.by_type(ROLE) if "inference" in role.inputs["name"]]
     assert "modelsBucketName" not in r.stack_outputs
     assert "inferenceRoleArn" not in r.stack_outputs
+    assert "inference" not in helm(r)
     assert [b.name for b in r.by_type("aws:s3/bucket:Bucket")] == ["data-bucket"]
 
 
