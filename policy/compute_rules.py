@@ -70,7 +70,7 @@ def _check_encrypted_volumes(resource: Resource) -> Iterator[str]:
         )
     for index in range(len(mappings)):
         ebs = resource.get("blockDeviceMappings", index, "ebs")
-        if ebs is not None and not _true(ebs.get("encrypted")):
+        if isinstance(ebs, Mapping) and not _true(ebs.get("encrypted")):
             yield f"blockDeviceMappings[{index}].ebs.encrypted is not true"
 
 

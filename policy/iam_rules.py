@@ -221,7 +221,7 @@ def _check_inline_policies_size(role: Resource, stack: Stack) -> Iterator[str]:
     sizes: dict[str, int] = {}
     for index in range(len(role.items("inlinePolicies"))):
         if (policy := role.get("inlinePolicies", index, "policy")) is not None:
-            name = role.props["inlinePolicies"][index].get("name")
+            name = role.peek("inlinePolicies", index, "name")
             sizes[name if isinstance(name, str) else f"inlinePolicies[{index}]"] = _size(policy)
     for inline in stack.referring_to(role, {ROLE_POLICY}, "role", "name"):
         with reading(inline):

@@ -77,7 +77,9 @@ class Resource:
     def name(self) -> str:
         return self.urn.rsplit("::", 1)[-1]
 
-    def _locate(self, path: PropertyPath) -> Any:
+    def peek(self, *path: str | int) -> Any:
+        """The value at `path` as it is, opaque or not; None where the path ends early.
+        `NotKnownError` only if a value above it is opaque."""
         value: Any = self.props
         for depth, part in enumerate(path):
             if isinstance(value, Opaque):
@@ -95,12 +97,12 @@ class Resource:
     def get(self, *path: str | int) -> Any:
         """The value at `path` (keys and list indexes), or None where the path ends early;
         `NotKnownError` if it, or anything inside it, is opaque."""
-        return require_known(self._locate(path), path)
+        return require_known(self.peek(*path), path)
 
     def items(self, *path: str | int) -> list[Any]:
         """The list at `path` (a missing one is empty; a lone object is a list of one). Only the
         list itself must be known: read its items with `get(*path, index)`."""
-        value = self._locate(path)
+        value = self.peek(*path)
         if isinstance(value, Opaque):
             raise NotKnownError(_path_text(path), value)
         if value is None:
