@@ -1,9 +1,8 @@
-"""IAM's quotas as the pack and the program hold them, against the tests' own copy of the IAM
-User Guide's numbers ("IAM and AWS STS quotas")."""
+"""IAM's quotas as the pack (and `iam_quotas.py`, which imports them) hold them, against the
+tests' own copy of the IAM User Guide's numbers ("IAM and AWS STS quotas")."""
 
 from __future__ import annotations
 
-import iam_quotas
 from policy import iam_limits
 from tests.support.policies import MANAGED_POLICY_MAX, POLICIES_PER_ROLE_MAX, TRUST_POLICY_MAX
 
@@ -13,12 +12,6 @@ def test_the_quotas_are_iams() -> None:
     assert iam_limits.TRUST_POLICY_MAX == TRUST_POLICY_MAX
     assert iam_limits.ROLE_MANAGED_POLICIES_MAX == POLICIES_PER_ROLE_MAX
     assert iam_limits.ROLE_INLINE_POLICIES_MAX == 10_240
-
-
-def test_the_program_measures_with_the_packs_numbers() -> None:
-    assert iam_quotas.MANAGED_POLICY_MAX is iam_limits.MANAGED_POLICY_MAX
-    assert iam_quotas.TRUST_POLICY_MAX is iam_limits.TRUST_POLICY_MAX
-    assert iam_quotas.iam_size is iam_limits.iam_size
 
 
 def test_whitespace_is_not_counted() -> None:
