@@ -306,7 +306,7 @@ def allow_covered(atom: Atom, allows: list[Statement]) -> bool:
 def deny_kept(atom: Atom, denies: list[Statement]) -> bool:
     """Whether some Deny statement of `denies` refuses every request the atom (a Deny) did."""
     return any(
-        s.reaches(atom) and conditions_imply(s.conditions, atom.statement.conditions)
+        s.reaches(atom) and conditions_imply(atom.statement.conditions, s.conditions)
         for s in denies
     )
 
