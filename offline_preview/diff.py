@@ -16,8 +16,10 @@ resource policy), never on their text:
   whose conditions HEAD's statement all keeps (HEAD at least as constrained). So a new action,
   a wider resource, a removed or looser condition and a new principal are widening; a statement
   split in two, two merged, a moved statement or a renamed Sid are not.
-* Each of BASE's Deny statements must be kept by a HEAD Deny at least as broad: a removed or
-  narrowed Deny is widening.
+* Each of BASE's Deny statements must be kept by a HEAD Deny at least as broad (whose
+  conditions BASE's imply): a removed or narrowed Deny is widening, even where no Allow reaches
+  what it denied (a Deny guards against the next Allow). So is a bucket policy removed from a
+  bucket that stays.
 * A new role is widening; so is a newly attached policy whose statements the plan does not
   carry (an AWS-managed ARN), a removed permissions boundary, and a changed boundary unless both
   boundaries are policies of the plan and HEAD's allows no more. A customer-managed policy of
@@ -27,9 +29,10 @@ resource policy), never on their text:
 * Anything the other way round is narrowing: listed, never a failure. A removed role or
   resource is narrowing.
 
-Plans of different partitions or accounts are compared as they are: ARNs are not rewritten, so
-two stacks' plans differ in every role (each removed and another added). Compare two plans of
-one stack: the base branch's and the pull request's.
+Plans of different partitions or accounts are compared as they are: ARNs are not rewritten (a
+rewrite would hide an ARN built with the wrong partition, the very change to see), so two
+stacks' plans differ in every role, each removed and another added. Compare two plans of one
+stack: the base branch's and the pull request's.
 
 Exit codes: 0 compared (and, with `--fail-on-widening`, nothing widened); 1 with
 `--fail-on-widening` when HEAD widens anything (each widening also on stderr, one a line, naming
@@ -140,7 +143,7 @@ def _reason(atom: Atom, others: list[Statement], wider: bool) -> str:
             return words[level]
     conditions = atom.statement.conditions
     missing = [_missing_conditions(conditions, s.conditions, wider) for s in candidates]
-    fewest = sorted(missing, key=lambda words: (len(words), words))[0]
+    fewest = sorted(missing, key=lambda listed: (len(listed), listed))[0]
     return f"{words['condition']}: {', '.join(fewest)}"
 
 
@@ -298,8 +301,18 @@ def compare(base: PlanIam, head: PlanIam) -> list[EntryDiff]:
     return [d for d in diffs if d.changed]
 
 
+def governed(iam: PlanIam) -> set[tuple[str, str]]:
+    """The roles, and the resources that have a policy: what the summary counts."""
+    return {
+        key
+        for key, entry in iam.entries.items()
+        if entry.kind == "role" or entry.documents or entry.opaque
+    }
+
+
 def to_markdown(diffs: list[EntryDiff], total: int) -> str:
-    """The diffs as markdown; `No IAM changes.` when there are none."""
+    """The diffs as markdown; `No IAM changes.` when there are none. `total`: how many roles and
+    resource policies the two plans hold together."""
     if not diffs:
         return NO_CHANGES
     widening = sum(len(d.widening) for d in diffs)
@@ -350,7 +363,7 @@ def main(argv: list[str]) -> int:
         print(error, file=sys.stderr)
         return EXIT_UNREADABLE
     diffs = compare(base, head)
-    print(to_markdown(diffs, len(set(base.entries) | set(head.entries))))
+    print(to_markdown(diffs, len(governed(base) | governed(head))))
     widening = [f"widening: {d.entry.title}: {item}" for d in diffs for item in d.widening]
     if args.fail_on_widening and widening:
         for line in widening:

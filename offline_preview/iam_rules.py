@@ -187,10 +187,6 @@ class Patterns:
             for pattern in self.patterns:
                 yield Patterns(self.kind, False, (pattern,))
 
-    def __str__(self) -> str:
-        shown = ", ".join(self.patterns)
-        return f"all but {shown}" if self.negated else shown
-
 
 @dataclass(frozen=True, order=True)
 class Condition:
