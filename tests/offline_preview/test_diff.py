@@ -101,14 +101,16 @@ def test_identical_plans_print_no_iam_changes(tmp_path: Path, dev_plan: Plan) ->
 
 
 def test_changes_outside_iam_are_no_iam_changes(tmp_path: Path, dev_plan: Plan) -> None:
-    """A plan's other resources and the order of its steps and keys are not IAM."""
+    """A policy's description and tags, other resources and the order of the steps are not IAM."""
     head = changed(
         dev_plan,
         lambda p: inputs(p, POLICY, "poolside-dev-pod-s3-access").update(
             description="reworded", tags={"owner": "someone else"}
         ),
+        lambda p: inputs(p, "aws:ecr/repository:Repository", "poolside-dev/api").update(
+            imageTagMutability="MUTABLE"
+        ),
     )
-    head["steps"] = list(reversed(head["steps"]))
     random.Random(7).shuffle(head["steps"])
     result = diff(tmp_path, dev_plan, head, "--fail-on-widening")
     assert (result.exit_code, result.stdout) == (0, "No IAM changes.\n")
@@ -428,6 +430,99 @@ def test_a_boundary_of_the_plan_is_judged_by_its_statements(tmp_path: Path, dev_
         "- policies changed: customer-managed `poolside-dev-pod-kms-access`, permissions boundary "
         "customer-managed `poolside-dev-pod-kms-access`"
     ) in result.stdout.splitlines()
+
+
+def add_step(plan: Plan, type_: str, logical_name: str, **inputs: Any) -> None:
+    """A resource added to the plan, as the program would record it."""
+    urn = f"urn:pulumi:dev::poolside::{type_}::{logical_name}"
+    state = {"type": type_, "urn": urn, "custom": True, "parent": "", "inputs": inputs}
+    plan["steps"].append({"op": "create", "urn": urn, "newState": state})
+
+
+def document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+DELETE_OBJECTS = {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": f"{DATA_BUCKET}/*"}
+
+
+ATTACHMENTS: dict[str, tuple[Callable[[Plan], None], str]] = {
+    "an inline policy resource": (
+        lambda p: add_step(
+            p,
+            "aws:iam/rolePolicy:RolePolicy",
+            "cleanup",
+            role=POD_ROLE,
+            name="cleanup",
+            policy=document(DELETE_OBJECTS),
+        ),
+        "inline `cleanup`: `s3:DeleteObject`",
+    ),
+    "the role's inlinePolicies": (
+        lambda p: inputs(p, ROLE, POD_ROLE).update(
+            inlinePolicies=[{"name": "cleanup", "policy": document(DELETE_OBJECTS)}]
+        ),
+        "inline `cleanup`: `s3:DeleteObject`",
+    ),
+    "the role's managedPolicyArns": (
+        lambda p: inputs(p, ROLE, POD_ROLE).update(
+            managedPolicyArns=["arn:aws:iam::aws:policy/AmazonS3FullAccess"]
+        ),
+        "AWS-managed `arn:aws:iam::aws:policy/AmazonS3FullAccess` attached",
+    ),
+    "a policy attachment naming roles": (
+        lambda p: add_step(
+            p,
+            "aws:iam/policyAttachment:PolicyAttachment",
+            "bastion-to-pod",
+            roles=[POD_ROLE],
+            policyArn="arn:aws:iam::123456789012:policy/poolside-dev-bastion-terraform-state",
+        ),
+        "customer-managed `poolside-dev-bastion-terraform-state`: `dynamodb:DeleteItem`, "
+        "`dynamodb:GetItem`, `dynamodb:PutItem` on `arn:aws:dynamodb:us-east-1:123456789012:"
+        "table/poolside-dev-terraform-locks`: a new action",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ATTACHMENTS))
+def test_every_way_a_role_gets_a_policy_is_read(tmp_path: Path, dev_plan: Plan, kind: str) -> None:
+    edit, finding = ATTACHMENTS[kind]
+    result = diff(tmp_path, dev_plan, changed(dev_plan, edit), "--fail-on-widening")
+    assert result.exit_code == 1, kind
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"widening: role `{POD_ROLE}`: {finding}")
+
+
+def test_a_statement_moved_to_another_policy_of_the_role_is_not_widening(
+    tmp_path: Path, dev_plan: Plan
+) -> None:
+    def move(plan: Plan) -> None:
+        listing: list[dict[str, Any]] = []
+        edit_policy(
+            plan,
+            "poolside-dev-pod-s3-access",
+            lambda s: listing.append(s.pop(s.index(by_sid(s, "PoolsideBucketList")))),
+        )
+        add_step(
+            plan,
+            "aws:iam/rolePolicy:RolePolicy",
+            "listing",
+            role=POD_ROLE,
+            name="listing",
+            policy=document(*listing),
+        )
+
+    result = diff(tmp_path, dev_plan, changed(dev_plan, move), "--fail-on-widening")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.endswith(
+        f"### role `{POD_ROLE}`\n"
+        "\n"
+        "Changes:\n"
+        "\n"
+        "- policies added: inline `listing`\n"
+        "- policies changed: customer-managed `poolside-dev-pod-s3-access`\n"
+    )
 
 
 NARROWINGS: dict[str, tuple[Callable[[Plan], None], str]] = {
