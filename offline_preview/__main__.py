@@ -1,8 +1,10 @@
 """`python -m offline_preview --stack dev [--format text|json|urns] [--account-id N]
-[--config-file PATH]`.
+[--config-file PATH]`, and `python -m offline_preview diff BASE.json HEAD.json
+[--fail-on-widening]`.
 
 Runs the real program under the mock engine and prints the plan. Exit codes: 0 planned,
-2 invalid stack configuration (one line per problem on stderr, nothing on stdout).
+2 invalid stack configuration (one line per problem on stderr, nothing on stdout). `diff`
+compares the IAM of two JSON plans (`offline_preview/diff.py`, with its own exit codes).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import warnings
 from pathlib import Path
 
 from aws_environment import DNS_SUFFIXES, AwsEnvironment, partition_of_region
+from offline_preview import diff
 from offline_preview.engine import PROJECT_DIR, close_event_loop, run_program
 from offline_preview.mocks import PoolsideMocks
 from offline_preview.render import to_preview_json, to_text, to_urns
@@ -37,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m offline_preview",
         description="Preview the Poolside program offline: the real program under Pulumi's mocks.",
+        epilog="`python -m offline_preview diff BASE.json HEAD.json [--fail-on-widening]` "
+        "compares the IAM of two `--format json` plans.",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--stack", default="dev", help="read Pulumi.<STACK>.yaml (default: dev)")
@@ -62,6 +67,9 @@ def _fail(problems: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["diff"]:  # a subcommand only by its first word: every plan flag stays as it was
+        return diff.main(argv[1:])
     args = _parser().parse_args(argv)
     stack_path: Path = args.config_file or PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
     stack_name = args.stack if args.config_file is None else stack_path.stem.removeprefix("Pulumi.")
