@@ -43,8 +43,8 @@ lint: $(VENV)/.dev-installed lint-workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The workflows' security audit (offline: no audit that asks GitHub) and their schema, vendored
-# in check-jsonschema; tests/workflows/ asserts the hardening rules themselves.
+## make lint-workflows: zizmor's audit of .github/workflows (offline: no audit that asks GitHub)
+## and GitHub's workflow schema, vendored in check-jsonschema; tests/workflows/ asserts the rules
 lint-workflows: $(VENV)/.dev-installed
 	$(BIN)/zizmor --offline --no-progress --min-severity low .github/workflows
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml

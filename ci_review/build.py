@@ -13,6 +13,7 @@ new), or when the base branch's plan of it cannot be built (nothing to compare a
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -96,6 +97,27 @@ def _longest_backtick_run(text: str) -> int:
     return longest
 
 
+FENCE = re.compile(r"(`{3,}|~{3,})")
+HEADING = re.compile(r"#{1,5} ")
+
+
+def _nested(markdown: str) -> str:
+    """`markdown` with each heading one level deeper, to sit under its stack's `##` heading
+    (lines inside code fences are left alone)."""
+    lines: list[str] = []
+    fence: str | None = None
+    for line in markdown.strip().splitlines():
+        opening = FENCE.match(line.lstrip())
+        if opening and fence is None:
+            fence = opening.group(1)
+        elif opening and fence is not None and opening.group(1).startswith(fence):
+            fence = None
+        elif fence is None and HEADING.match(line):
+            line = "#" + line
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def _problem(what: str, result: Completed) -> str:
     output = (result.stderr.strip() or result.stdout.strip() or "(no output)")[-PROBLEM_LIMIT:]
     return f"{what} exited {result.returncode}:\n\n{_fenced(output)}"
@@ -165,7 +187,7 @@ def _review_stack(
         return StackReview(stack, "failed", _problem("The IAM diff", diff), document)
     files.write("diff", f"{stack}.md", diff.stdout)
     status = "widened" if diff.returncode == 1 else "unchanged"
-    return StackReview(stack, status, diff.stdout.strip() or "(no output)", document)
+    return StackReview(stack, status, _nested(diff.stdout) or "(no output)", document)
 
 
 def build_review(head: Path, base: Path, out: Path, run: Runner = run_command) -> Review:
@@ -223,7 +245,7 @@ def summary_markdown(review: Review) -> str:
     """The job summary: the overview, every stack's diff, then every security review document."""
     documents = [
         f"\n<details><summary>Security review: <code>{stack.stack}</code></summary>\n\n"
-        f"{stack.review_document.strip()}\n\n</details>\n"
+        f"{_nested(stack.review_document)}\n\n</details>\n"
         for stack in review.stacks
         if stack.review_document is not None
     ]

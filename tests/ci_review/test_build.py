@@ -97,7 +97,7 @@ def test_each_stack_is_planned_in_head_and_base_then_diffed(tmp_path: Path) -> N
         ),
     ]
     assert review == Review(
-        [StackReview("dev", "unchanged", "## IAM diff\n\nno change (dev)", "# Review dev\n")]
+        [StackReview("dev", "unchanged", "### IAM diff\n\nno change (dev)", "# Review dev\n")]
     )
     assert not review.needs_approval and not review.failed
     files = {p.relative_to(out).as_posix(): p.read_text() for p in out.rglob("*") if p.is_file()}
@@ -187,14 +187,14 @@ def test_summary_has_every_diff_and_review_document_the_comment_the_diffs(tmp_pa
     )
     diffs = (
         "\n## `acme`\n\nNo stack file on the base branch.\n"
-        "\n## `dev`\n\n## IAM diff\n\n+ s3:PutObject (dev)\n"
+        "\n## `dev`\n\n### IAM diff\n\n+ s3:PutObject (dev)\n"
     )
     assert summary_markdown(review) == (
         overview
         + diffs
-        + "\n<details><summary>Security review: <code>acme</code></summary>\n\n# Review acme"
+        + "\n<details><summary>Security review: <code>acme</code></summary>\n\n## Review acme"
         "\n\n</details>\n"
-        "\n<details><summary>Security review: <code>dev</code></summary>\n\n# Review dev"
+        "\n<details><summary>Security review: <code>dev</code></summary>\n\n## Review dev"
         "\n\n</details>\n"
     )
     assert comment_markdown(review) == (
@@ -235,6 +235,13 @@ def test_a_problem_with_backticks_cannot_close_its_fence() -> None:
     assert body == "The IAM diff exited 1:\n\n````\nbad ```\n``` `x`\n````"
 
 
+def test_headings_nest_under_the_stack_but_code_stays_as_it_is() -> None:
+    markdown = "# IAM changes\n\n## role `x`\n\n```sh\n# a comment\n```\n\n###### deepest\n"
+    assert build._nested(markdown) == (
+        "## IAM changes\n\n### role `x`\n\n```sh\n# a comment\n```\n\n###### deepest"
+    )
+
+
 def _main(argv: list[str], root: Path, tools: FakeTools) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
@@ -259,7 +266,7 @@ def test_build_prints_each_stack_and_writes_the_widening_output(
     )
     assert github_output.read_text() == "earlier=1\nwidening=true\n"
     assert (out / "comment.md").read_text().startswith(COMMENT_MARKER + "\n")
-    assert "# Review dev" in (out / "summary.md").read_text()
+    assert "\n## Review dev\n" in (out / "summary.md").read_text()
 
 
 def test_build_exits_1_when_a_stack_fails_and_still_writes_the_summary(

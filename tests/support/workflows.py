@@ -19,8 +19,27 @@ def workflow_paths() -> list[Path]:
     return sorted(WORKFLOW_DIR.glob("*.y*ml"))
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping, as GitHub does (PyYAML keeps
+    the last one silently, which would hide a step's first `with:` value from these tests)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    keys = [loader.construct_object(key) for key, _ in node.value]
+    repeated = sorted({str(key) for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"key given twice: {', '.join(repeated)}", node.start_mark
+        )
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def load_workflow(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load((WORKFLOW_DIR / name).read_text())
+    text = (WORKFLOW_DIR / name).read_text()
+    document: dict[str, Any] = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
     return document
 
 

@@ -4,9 +4,14 @@ zizmor's audits (make lint-workflows) change or miss it."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
+
 from ci_review.build import COMMENT_MARKER
+from tests.support import workflows
 from tests.support.workflows import (
     PROJECT_ROOT,
     jobs,
@@ -133,6 +138,8 @@ def test_python_is_set_up_at_3_11_wherever_it_runs() -> None:
     setups = [s for s in steps() if s.action == "actions/setup-python"]
     assert len(setups) == 6
     assert {s.data["with"]["python-version"] for s in setups} == {"3.11"}
+    # a job that holds cloud credentials restores no cache another run could have written
+    assert {s.workflow for s in setups if "cache" in s.data["with"]} == {"ci.yml"}
 
 
 def _requirement(name: str) -> str:
@@ -234,3 +241,11 @@ def test_the_review_diffs_against_the_base_commit_built_in_its_own_checkout() ->
         'make -C head review BASE_DIR="$GITHUB_WORKSPACE/base" '
         'REVIEW_DIR="$GITHUB_WORKSPACE/iam-review"'
     )
+
+
+def test_a_key_given_twice_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GitHub refuses a workflow with a repeated key; so does the loader these tests read with."""
+    (tmp_path / "twice.yml").write_text("with:\n  cache: pip\n  cache: npm\n")
+    monkeypatch.setattr(workflows, "WORKFLOW_DIR", tmp_path)
+    with pytest.raises(yaml.constructor.ConstructorError, match="key given twice: cache"):
+        workflows.load_workflow("twice.yml")
