@@ -224,7 +224,8 @@ def _overview(review: Review) -> str:
         f"| `{stack.stack}` | {STATUS_TEXT[stack.status]} |\n" for stack in review.stacks
     )
     verdict = (
-        "**IAM widens**: the `iam-widening` check waits for a required reviewer's approval."
+        "**IAM widens**: `IAM widening approval` waits for a reviewer of the `iam-widening` "
+        "environment."
         if review.needs_approval
         else "No stack widens IAM."
     )

@@ -183,7 +183,8 @@ def test_summary_has_every_diff_and_review_document_the_comment_the_diffs(tmp_pa
         "| stack | against the base branch |\n| --- | --- |\n"
         f"| `acme` | **new stack**: every grant is new; {approval} |\n"
         f"| `dev` | **widened**: {approval} |\n\n"
-        "**IAM widens**: the `iam-widening` check waits for a required reviewer's approval.\n"
+        "**IAM widens**: `IAM widening approval` waits for a reviewer of the `iam-widening` "
+        "environment.\n"
     )
     diffs = (
         "\n## `acme`\n\nNo stack file on the base branch.\n"
