@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pulumi
 import pulumi_aws as aws
@@ -89,41 +90,43 @@ KEY_NAMING_TYPES = (
 )
 
 
+class RoleGrant(NamedTuple):
+    """One statement of a role's IAM policies that names the key."""
+
+    label: str
+    """The role, as a statement id may name it (`PodRole`)."""
+    role_arn: str
+    statement: Statement
+
+
 def existing_key_statements(
-    env: AwsEnvironment,
-    role_grants: Sequence[tuple[str, Statement]],
-    services: Sequence[str],
+    env: AwsEnvironment, grants: Sequence[RoleGrant], services: Sequence[str]
 ) -> list[Statement]:
     """What an existing key's policy must allow for this deployment, when it does not already
     let the account's IAM policies grant every use (`account_statement`, the created key's).
 
-    The same delegation as the account statement, narrowed: each of the deployment's roles
-    (`role_grants`: a role's ARN and one statement of its IAM policies on the key) only for
-    the actions (and conditions) its own policies ask for; and the principals that create the
-    deployment's encrypted resources, only through those `services` (`kms:ViaService`). The
-    principal is the account, so a role still needs its IAM policy: the key policy admits,
-    the program's policies grant. Roles with the same actions and conditions share a statement,
-    named after the first one's Sid.
+    The same delegation as the account statement, narrowed: for each role's IAM statement on
+    the key (`grants`), that role only (`aws:PrincipalArn`), those actions and conditions; and
+    for the principals that create the deployment's encrypted resources, those `services` only
+    (`kms:ViaService`). The principal is the account, so a role still needs its IAM policy: the
+    key policy admits what the program's policies grant, nothing more. An IAM Deny holds
+    whatever a key policy allows, so none is repeated here.
     """
-    grouped: dict[str, Statement] = {}
-    for role_arn, grant in sorted(role_grants, key=lambda pair: (pair[1]["Sid"], pair[0])):
-        if grant.get("Effect") != "Allow":
-            continue  # a Deny in an IAM policy holds whatever the key policy allows
-        condition = grant.get("Condition", {})
-        shape = json.dumps([grant["Action"], condition], sort_keys=True)
-        if shape not in grouped:
-            grouped[shape] = {
-                "Sid": grant["Sid"],
-                "Effect": "Allow",
-                "Principal": {"AWS": env.account_root_arn},
-                "Action": grant["Action"],
-                "Resource": "*",
-                "Condition": {**condition, "ArnEquals": {"aws:PrincipalArn": []}},
-            }
-        principals = grouped[shape]["Condition"]["ArnEquals"]["aws:PrincipalArn"]
-        if role_arn not in principals:
-            principals.append(role_arn)
-    statements = list(grouped.values())
+    statements: list[Statement] = [
+        {
+            "Sid": f"{grant.label}{grant.statement['Sid']}",
+            "Effect": "Allow",
+            "Principal": {"AWS": env.account_root_arn},
+            "Action": grant.statement["Action"],
+            "Resource": "*",
+            "Condition": {
+                **grant.statement.get("Condition", {}),
+                "ArnEquals": {"aws:PrincipalArn": grant.role_arn},
+            },
+        }
+        for grant in sorted(grants, key=lambda g: (g.label, g.statement["Sid"]))
+        if grant.statement.get("Effect") == "Allow"
+    ]
     if services:
         via = sorted(f"{service}.{env.region}.{env.dns_suffix}" for service in set(services))
         statements.append(

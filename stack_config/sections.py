@@ -431,6 +431,19 @@ class StackConfig(Section):
         return self.bucket.existing_bucket_kms_key_arn or self.kms.existing_key_arn
 
     @property
+    def existing_key_arns(self) -> dict[tuple[str, str], str]:
+        """Each existing key the deployment's roles are granted, by its config key: the
+        deployment's, the data bucket's own, the models bucket's (with `inference.enabled`)."""
+        keys = {
+            ("kms", "existingKeyArn"): self.kms.existing_key_arn,
+            ("bucket", "existingBucketKmsKeyArn"): self.bucket.existing_bucket_kms_key_arn,
+            ("inference", "existingBucketKmsKeyArn"): (
+                self.inference.existing_bucket_kms_key_arn if self.inference.enabled else None
+            ),
+        }
+        return {loc: arn for loc, arn in keys.items() if arn is not None}
+
+    @property
     def bastion_subnet_id(self) -> str | None:
         """The bastion's subnet: the configured one, else the cluster's first private subnet."""
         return bastion_subnet_id(self.bastion, self.cluster)
