@@ -54,9 +54,9 @@ def key_problems(facts: KeyFacts, key: str) -> list[str]:
         ]
     if facts.key_spec != KEY_SPEC or facts.key_usage != KEY_USAGE:
         return [
-            f"{key}: is a {facts.key_spec} key for {facts.key_usage}; S3, EBS, ECR, EKS and "
-            f"DynamoDB encrypt with a symmetric encryption key only ({KEY_SPEC}, {KEY_USAGE}) "
-            f"{got}"
+            f"{key}: has key spec {facts.key_spec} and usage {facts.key_usage}; S3, EBS, ECR, "
+            f"EKS and DynamoDB encrypt with a symmetric encryption key only ({KEY_SPEC}, "
+            f"{KEY_USAGE}) {got}"
         ]
     if facts.key_state != "Enabled":
         return [f"{key}: is {facts.key_state}; the deployment needs an enabled key {got}"]

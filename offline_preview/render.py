@@ -172,9 +172,7 @@ def _tree_lines(recording: Recording) -> list[str]:
     return lines
 
 
-def existing_key_policy(
-    recording: Recording, env: AwsEnvironment, key_arn: str
-) -> list[Statement]:
+def existing_key_policy(recording: Recording, env: AwsEnvironment, key_arn: str) -> list[Statement]:
     """What an existing key's policy must allow for this plan (`existing_key_statements`): each
     role's IAM statements that name the key, and the services of the resources encrypted with
     it. Read from the plan itself, so that a grant or a resource added later is in it too."""

@@ -53,7 +53,7 @@ def _created_only(
         return []
     existing_key = f"poolside:{key}.{to_camel(existing)}"
     return [
-        (to_camel(name), f"only applies to {what} this stack creates; remove it, or {existing_key}")
+        (to_camel(name), f"only applies to {what} this stack creates; remove it or {existing_key}")
         for name in settings
         if name in section.model_fields_set
     ]
@@ -63,10 +63,11 @@ class KmsConfig(Section):
     existing_key_arn: KmsKeyArn | None = Field(
         None,
         description=(
-            "Use this existing customer-managed key (its ARN) instead of creating one: every "
-            "grant, the buckets' SSE-KMS, the repositories, the cluster's secrets and the "
-            "bastion's volume use it. Its key policy must allow what `docs/existing-resources.md` "
-            "lists (the offline preview prints the statements)."
+            "ARN of an existing customer managed key (in the stack's region; a key ARN, not an "
+            "alias) to use instead of creating one: every grant, the created buckets' SSE-KMS, "
+            "the repositories, the cluster's secrets and the bastion's volume use it. Its key "
+            "policy must admit the deployment (the offline preview prints the statements; "
+            "docs/existing-resources.md). Default: none (a key is created)."
         ),
     )
     deletion_window_in_days: Annotated[int, between(7, 30, "days")] = Field(
@@ -99,9 +100,9 @@ class BucketConfig(Section):
     existing_bucket_name: BucketName | None = Field(
         None,
         description=(
-            "Use this existing bucket instead of creating one: the program grants on it and "
-            "changes none of its settings (encryption, versioning, policy, lifecycle stay the "
-            "customer's)."
+            "Name of an existing bucket (in the stack's region) to use instead of creating one: "
+            "the roles are granted on it, and none of its settings (encryption, versioning, "
+            "bucket policy, lifecycle) is changed. Default: none (a bucket is created)."
         ),
     )
     existing_bucket_kms_key_arn: KmsKeyArn | None = Field(

@@ -148,9 +148,7 @@ def record_stack(
         )
         if cache_key in _RUNS:
             return copy.deepcopy(_RUNS[cache_key])
-    mocks = PoolsideMocks(
-        env, cluster_overrides=overrides, absent=absent, lookup_overrides=lookups
-    )
+    mocks = PoolsideMocks(env, cluster_overrides=overrides, absent=absent, lookup_overrides=lookups)
     if program is None:
         recording = run_program(config, mocks, stack="test")
     else:
