@@ -368,11 +368,11 @@ class StackConfig(Section):
     )
     kms: KmsConfig = Field(
         default_factory=defaults(KmsConfig),
-        description="The deployment's KMS key.",
+        description="The deployment's KMS key: created, or an existing one.",
     )
     bucket: BucketConfig = Field(
         default_factory=defaults(BucketConfig),
-        description="The Poolside S3 bucket.",
+        description="The Poolside S3 bucket: created, or an existing one.",
     )
     ecr: EcrConfig = Field(default_factory=defaults(EcrConfig), description="The ECR repositories.")
     cluster: ClusterConfig = Field(description="The EKS cluster: created, or an existing one.")

@@ -13,7 +13,7 @@ import pytest
 from components.kms_key import SERVICE_KEY_ACTIONS, account_statement, key_policy
 from offline_preview.engine import RecordedResource, Recording
 from offline_preview.render import existing_key_policy
-from tests.support.harness import ACCOUNT_ID, REGIONS, environment, record_stack
+from tests.support.harness import ACCOUNT_ID, PROJECT_ROOT, REGIONS, environment, record_stack
 from tests.support.policies import policy
 from tests.support.preview import run_preview
 
@@ -210,3 +210,14 @@ def test_the_text_plan_prints_them_for_each_existing_key(tmp_path: Path) -> None
     assert printed == existing_key_policy(recording, environment("aws"), KEY)
     # the created key's plan has no such section
     assert heading not in run_preview("--stack", "dev").stdout
+
+
+def test_the_documented_example_is_what_the_preview_computes(
+    statements: dict[str, dict[str, Any]],
+) -> None:
+    text = (PROJECT_ROOT / "docs" / "existing-resources.md").read_text()
+    start, end = "<!-- existing-key-example:start -->", "<!-- existing-key-example:end -->"
+    block = text.split(start)[1].split(end)[0].strip()
+    assert block.startswith("```json\n") and block.endswith("\n```")
+    documented = json.loads(block.removeprefix("```json\n").removesuffix("\n```"))
+    assert documented == list(statements.values())
