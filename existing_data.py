@@ -79,13 +79,7 @@ def existing_data_problems(config: StackConfig, env: AwsEnvironment) -> list[str
     A key of another partition or region is not looked up: `check_against_environment` refuses
     its ARN already."""
     problems: list[str] = []
-    keys = {
-        ("kms", "existingKeyArn"): config.kms.existing_key_arn,
-        ("bucket", "existingBucketKmsKeyArn"): config.bucket.existing_bucket_kms_key_arn,
-    }
-    for loc, arn in keys.items():
-        if arn is None:
-            continue
+    for loc, arn in config.data_key_arns.items():
         parts = kms_key_arn_parts(arn)
         if (parts["partition"], parts["region"]) != (env.partition, env.region):
             continue

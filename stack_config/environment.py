@@ -173,13 +173,7 @@ def existing_key_problems(config: StackConfig, *, partition: str, region: str) -
     DynamoDB encrypt only with a key of their own region (a multi-Region key is named by its
     replica's ARN in the stack's region)."""
     problems: list[str] = []
-    keys = {
-        ("kms", "existingKeyArn"): config.kms.existing_key_arn,
-        ("bucket", "existingBucketKmsKeyArn"): config.bucket.existing_bucket_kms_key_arn,
-    }
-    for loc, arn in keys.items():
-        if arn is None:
-            continue
+    for loc, arn in config.data_key_arns.items():
         parts = kms_key_arn_parts(arn)
         if parts["partition"] != partition:
             problems.append(

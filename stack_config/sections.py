@@ -432,17 +432,22 @@ class StackConfig(Section):
         return self.bucket.existing_bucket_kms_key_arn or self.kms.existing_key_arn
 
     @property
-    def existing_key_arns(self) -> dict[tuple[str, str], str]:
-        """Each existing key the deployment's roles are granted, by its config key: the
-        deployment's, the data bucket's own, the models bucket's (with `inference.enabled`)."""
+    def data_key_arns(self) -> dict[tuple[str, str], str]:
+        """The existing keys of the deployment's data, by config key: the deployment's and the
+        data bucket's own. Both must be in the stack's partition and region, and are looked up."""
         keys = {
             ("kms", "existingKeyArn"): self.kms.existing_key_arn,
             ("bucket", "existingBucketKmsKeyArn"): self.bucket.existing_bucket_kms_key_arn,
-            ("inference", "existingBucketKmsKeyArn"): (
-                self.inference.existing_bucket_kms_key_arn if self.inference.enabled else None
-            ),
         }
         return {loc: arn for loc, arn in keys.items() if arn is not None}
+
+    @property
+    def existing_key_arns(self) -> dict[tuple[str, str], str]:
+        """Each existing key the deployment's roles are granted, by its config key: the data
+        keys, and the models bucket's (with `inference.enabled`)."""
+        models_key = self.inference.existing_bucket_kms_key_arn if self.inference.enabled else None
+        models = {("inference", "existingBucketKmsKeyArn"): models_key} if models_key else {}
+        return {**self.data_key_arns, **models}
 
     @property
     def bastion_subnet_id(self) -> str | None:

@@ -175,3 +175,27 @@ def test_the_existing_data_bucket_is_not_the_models_bucket() -> None:
         "poolside:inference.existingBucketName: is the deployment's data bucket; the inference "
         'role reads model checkpoints only: name the models bucket (got "acme-data")'
     ]
+
+
+def test_the_existing_keys_are_the_data_keys_and_the_models_buckets() -> None:
+    models_key = KEY.replace("11111111", "33333333")
+    config = parse(
+        {
+            "deploymentName": "acme",
+            "kms": {"existingKeyArn": KEY},
+            "bucket": {"existingBucketName": "acme-data", "existingBucketKmsKeyArn": BUCKET_KEY},
+            "inference": {
+                "existingBucketName": "acme-models",
+                "existingBucketKmsKeyArn": models_key,
+            },
+        }
+    )
+    assert config.data_key_arns == {
+        ("kms", "existingKeyArn"): KEY,
+        ("bucket", "existingBucketKmsKeyArn"): BUCKET_KEY,
+    }
+    assert config.existing_key_arns == {
+        **config.data_key_arns,
+        ("inference", "existingBucketKmsKeyArn"): models_key,
+    }
+    assert parse({"deploymentName": "acme"}).existing_key_arns == {}
