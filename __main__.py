@@ -6,6 +6,7 @@ import deployment
 import stack_outputs
 from aws_environment import AwsEnvironment
 from components.eks_cluster import look_up_cluster
+from existing_data import existing_data_problems
 from iam_quotas import quota_problems
 from stack_config import check_against_environment, load_stack_config, reachability_warnings
 
@@ -25,10 +26,11 @@ check_against_environment(  # the rules that need the account or the existing cl
     account_id=env.account_id,
     existing_issuer_url=existing.issuer_url if existing else None,
     existing_authentication_mode=existing.authentication_mode if existing else None,
-    # documents that grow with config, rendered and measured against IAM's quotas
-    more_problems=quota_problems(
-        config, env, existing_issuer_url=existing.issuer_url if existing else None
-    ),
+    more_problems=[
+        # documents that grow with config, rendered and measured against IAM's quotas
+        *quota_problems(config, env, existing_issuer_url=existing.issuer_url if existing else None),
+        *existing_data_problems(config, env),  # the existing key and bucket, looked up
+    ],
 )
 
 data = deployment.build_data(config, env)
@@ -45,7 +47,8 @@ pulumi.export("partition", env.partition)
 pulumi.export("bucketName", data.bucket.bucket_name)
 pulumi.export("bucketArn", data.bucket.arn)
 pulumi.export("kmsKeyArn", data.key.arn)
-pulumi.export("kmsKeyAlias", data.key.alias_name)
+if data.key.alias_name is not None:  # an existing key has no alias of the program's
+    pulumi.export("kmsKeyAlias", data.key.alias_name)
 pulumi.export("ecrRepositoryNames", data.repositories.names)
 pulumi.export("ecrRepositoryArns", data.repositories.arns)
 pulumi.export("ecrRepositoryUrls", data.repositories.urls)

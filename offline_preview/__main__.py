@@ -20,12 +20,14 @@ from aws_environment import DNS_SUFFIXES, AwsEnvironment, partition_of_region
 from offline_preview import diff
 from offline_preview.engine import PROJECT_DIR, close_event_loop, run_program
 from offline_preview.mocks import PoolsideMocks
-from offline_preview.render import to_preview_json, to_text, to_urns
+from offline_preview.render import existing_key_policy, to_preview_json, to_text, to_urns
 from offline_preview.stack_file import StackFileError, load_stack_file
 from stack_config import (
     NAMESPACE,
+    StackConfig,
     StackConfigError,
     aws_key_problems,
+    key_path,
     parse_stack_config,
     region_problem,
 )
@@ -84,14 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         problems.append(f"--account-id: must be 12 digits (got {json.dumps(args.account_id)})")
     prefix = NAMESPACE + ":"
     raw = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
+    stack_config: StackConfig | None = None
     try:
-        parse_stack_config(raw)
+        stack_config = parse_stack_config(raw)
     except StackConfigError as error:
         problems.extend(error.problems)
         if region_problem(region) is None:  # the partition and region rules, beside the rest
             partition = partition_of_region(region)
             problems += region_problems_beside(raw, partition=partition, region=region)
-    if problems:
+    if problems or stack_config is None:
         return _fail(problems)
 
     partition = partition_of_region(region)
@@ -107,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.format == "urns":
         print(to_urns(recording))
     else:
-        print(to_text(recording))
+        key_policies = {
+            key_path(loc): (arn, existing_key_policy(recording, env, arn))
+            for loc, arn in stack_config.existing_key_arns.items()
+        }
+        print(to_text(recording, key_policies))
     return 0
 
 

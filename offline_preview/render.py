@@ -6,7 +6,15 @@ import json
 import re
 from typing import Any
 
+from aws_environment import AwsEnvironment
+from components.kms_key import (
+    KEY_NAMING_TYPES,
+    KEY_SERVICES,
+    RoleGrant,
+    existing_key_statements,
+)
 from offline_preview.engine import RecordedResource, Recording
+from policies.documents import Statement
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
@@ -206,7 +214,55 @@ def _block(value: Any, indent: int) -> list[str]:
     return lines
 
 
-def to_text(recording: Recording) -> str:
+def existing_key_policy(recording: Recording, env: AwsEnvironment, key_arn: str) -> list[Statement]:
+    """What an existing key's policy must allow for this plan (`existing_key_statements`): each
+    role's IAM statements that name the key, and the services of the resources encrypted with
+    it. Read from the plan itself, so that a grant or a resource added later is in it too."""
+    roles = {r.outputs.get("name", r.name): r for r in recording.by_type("aws:iam/role:Role")}
+    policies = {p.outputs.get("arn"): p for p in recording.by_type("aws:iam/policy:Policy")}
+    grants: list[RoleGrant] = []
+    for attachment in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        policy = policies.get(attachment.inputs.get("policyArn"))
+        if policy is None:
+            continue  # an AWS managed policy names no customer key
+        role = roles[attachment.inputs["role"]]
+        # the role's logical name (`pod-role`, `ebs-csi-role`) as a statement id: `PodRole`
+        label = "".join(part.capitalize() for part in role.name.split("-"))
+        for stmt in json.loads(policy.inputs["policy"]).get("Statement", []):
+            if key_arn in _as_list(stmt.get("Resource", [])):
+                grants.append(RoleGrant(label, str(role.outputs["arn"]), stmt))
+    services: list[str] = []
+    for resource in recording.resources:
+        if key_arn in json.dumps(_plain(resource.inputs)):
+            if resource.type in KEY_SERVICES:
+                services.append(KEY_SERVICES[resource.type])
+            elif resource.type not in KEY_NAMING_TYPES:
+                raise ValueError(
+                    f"{resource.type} {resource.name} uses the key: say in "
+                    "components/kms_key.py (KEY_SERVICES or KEY_NAMING_TYPES) what its service "
+                    "does with it"
+                )
+    return existing_key_statements(env, grants, services)
+
+
+def _key_policy_lines(key_policies: dict[str, tuple[str, list[Statement]]]) -> list[str]:
+    lines = [
+        "",
+        "Key policy statements your existing key needs (none, if its policy lets this account's "
+        "IAM policies grant every use, as AWS's default statement EnableIamPoliciesForThisAccount "
+        "does; docs/existing-resources.md):",
+    ]
+    for config_key, (arn, statements) in key_policies.items():
+        lines.append(f"  {config_key} {arn}:")
+        lines += [f"    {line}" for line in json.dumps(statements, indent=2).splitlines()]
+    return lines
+
+
+def to_text(
+    recording: Recording, key_policies: dict[str, tuple[str, list[Statement]]] | None = None
+) -> str:
+    """The plan as a reader reviews it; `key_policies`: config key -> (an existing key's ARN,
+    what its policy needs, `existing_key_policy`)."""
     resources = recording.resources
     lines = [
         f"Offline preview of stack {recording.stack!r}: {len(resources)} resources to create",
@@ -237,6 +293,8 @@ def to_text(recording: Recording) -> str:
         for policy in standalone:
             lines.append(f"  policy {policy.outputs.get('name')}:")
             lines += _policy_lines(policy.inputs["policy"], "    ")
+    if key_policies:
+        lines += _key_policy_lines(key_policies)
     lines += ["", "Outputs:"]
     for key, value in sorted(_plain(recording.stack_outputs).items()):
         lines += _output_lines(f"  {key}:", value, 2)

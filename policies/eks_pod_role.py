@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import pulumi
 
 from aws_environment import AwsEnvironment
-from policies.bedrock_customization_role import EncryptionKey, ReadWriteBucket
+from policies.bedrock_customization_role import EncryptionKey, KeyedBucket, ReadWriteBucket
 from policies.documents import Document, Statement, document, statement
 from policies.trust import customization_jobs_arn
 
@@ -136,9 +136,12 @@ def aws_marketplace_metering_policy() -> Document:
     return document([statement("MarketplaceMeterUsage", MARKETPLACE_METERING_ACTIONS, "*")])
 
 
-def kms_access_policy(key: EncryptionKey) -> Document:
-    """KMS Access Policy: Decrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext on the key."""
-    return document(key.grant_encrypt_decrypt("UseDeploymentKey"))
+def kms_access_policy(key: EncryptionKey, bucket: KeyedBucket | None = None) -> Document:
+    """KMS Access Policy: Decrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext on the key;
+    and on the data bucket's own key, when an existing bucket is encrypted with another one (the
+    S3 Access Policy grants the bucket without its key)."""
+    beside = bucket.grant_key_beside(key.arn, "UseBucketKey") if bucket is not None else []
+    return document([*key.grant_encrypt_decrypt("UseDeploymentKey"), *beside])
 
 
 def bedrock_read_only_policy(env: AwsEnvironment) -> Document:
