@@ -299,3 +299,22 @@ def test_uv_installs_the_requirements_when_there_is_one(
     assert "-m pip install" not in result.stderr  # no pip
     assert not (project / ".tools").exists()
     assert (venv / ".dev-installed").exists()
+
+
+def test_a_venv_of_the_makefile_before_the_record_is_kept_when_its_install_finished(
+    project: Path, built: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
+    venv = with_venv(project, built)
+    (venv / ".python").unlink()  # the Makefile before venv/.python wrote none
+    (venv / ".runtime-installed").touch()
+    (venv / "kept").touch()
+    installed_at = (venv / ".runtime-installed").stat().st_mtime_ns
+    result = make(project, "venv/.runtime-installed", f"PYTHON={PYTHON}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"echo '{PYTHON_ID}' > venv/.python && touch -r venv/pyvenv.cfg venv/.python"
+    ]
+    assert (venv / "kept").exists()
+    assert (venv / ".python").read_text() == PYTHON_ID + "\n"
+    assert (venv / ".python").stat().st_mtime_ns == (venv / "pyvenv.cfg").stat().st_mtime_ns
+    assert (venv / ".runtime-installed").stat().st_mtime_ns == installed_at  # not installed again
