@@ -1,50 +1,124 @@
-# The two commands of the README. Each creates ./venv (the virtualenv Pulumi.yaml names) when it is
-# missing or older than the requirements, using only python3.
+# The README's commands. Each keeps ./venv (the virtualenv Pulumi.yaml names) in step: built by
+# `$(PYTHON) -m venv` (so it has pip, which Pulumi's toolchain runs), built again when another
+# interpreter built it or its creation broke off, installed again when a requirements file is newer
+# than its last finished install. uv installs (UV); pip does when uv cannot be had.
+## Needs make and Python 3.11 or newer: python3 unless PYTHON names another, e.g.
+##     make preview PYTHON=python3.12 (a ./venv another Python built is built again).
+## uv installs the requirements in seconds: the uv on PATH, else the one requirements-tools.txt
+##     pins, installed into .tools/; pip installs them when uv cannot be installed, or with UV=.
+##
 PYTHON ?= python3
 VENV := venv
 BIN := $(VENV)/bin
+TOOLS := .tools
 STACK ?= dev
+UV ?= $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 
-.PHONY: preview preview-json install review test lint lint-workflows typecheck unit bench docs \
-	snapshots clean
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+.DELETE_ON_ERROR:
+.PHONY: help preview preview-json install review test lint lint-workflows typecheck unit bench docs \
+	snapshots clean FORCE
 
-$(BIN)/python:
+# Every goal but help and clean needs ./venv: the interpreter is asked first, before anything is
+# installed. It answers "<version> <its own path>" (the interpreter itself, not a shim or a venv),
+# or "<version> too-old"; the line runs on Python 2 too, so an old one is named, not a traceback.
+IDENTIFY := import os, sys; v = sys.version_info; print(("%d.%d.%d " % tuple(v[:3])) + (os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable) if v >= (3, 11) else "too-old"))
+ifneq ($(filter-out help clean,$(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))),)
+PYTHON_ID := $(shell $(PYTHON) -c '$(IDENTIFY)' 2>/dev/null)
+AGAIN := make $(or $(firstword $(MAKECMDGOALS)),preview) PYTHON=python3.12
+ifeq ($(PYTHON_ID),)
+$(error PYTHON=$(PYTHON) is no Python interpreter here; Python 3.11 or newer is needed: name one with $(AGAIN))
+else ifeq ($(lastword $(PYTHON_ID)),too-old)
+$(error PYTHON=$(PYTHON) is Python $(firstword $(PYTHON_ID)); Python 3.11 or newer is needed: name another with $(AGAIN))
+endif
+# Which interpreter built ./venv: $(VENV)/.python, written once its creation finished. A venv of
+# the Makefile before that record is kept when its install finished and $(PYTHON) built it.
+VENV_BUILT_BY := $(shell cat $(VENV)/.python 2>/dev/null)
+ifeq ($(VENV_BUILT_BY),)
+ifneq ($(wildcard $(VENV)/.runtime-installed),)
+VENV_UNRECORDED := $(shell $(BIN)/python -c '$(IDENTIFY)' 2>/dev/null)
+endif
+endif
+endif
+
+# Runs uv when there is one (the one of .tools/ is installed first), else pip; `set -x` shows which.
+ENSURE_UV = $(if $(filter $(TOOLS)/bin/uv,$(UV)),+@$(MAKE) -q $(TOOLS)/bin/uv || $(MAKE) $(TOOLS)/bin/uv)
+HAS_UV = command -v "$(UV)" >/dev/null 2>&1
+INSTALL = if $(HAS_UV); then set -x; $(UV) pip install --quiet --python $(BIN)/python -r $(1); \
+  else set -x; $(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(1); fi
+
+ifneq ($(VENV_BUILT_BY),$(PYTHON_ID))
+$(VENV)/.python: FORCE
+endif
+$(VENV)/.python:
+ifeq ($(VENV_BUILT_BY)|$(VENV_UNRECORDED),|$(PYTHON_ID))
+	echo '$(PYTHON_ID)' > $@ && touch -r $(VENV)/pyvenv.cfg $@
+else
+	@$(if $(VENV_BUILT_BY),echo "$(VENV)/ was built by $(VENV_BUILT_BY); PYTHON=$(PYTHON) is $(PYTHON_ID): building it again")
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
+	echo '$(PYTHON_ID)' > $@
+endif
 
-$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+$(VENV)/.runtime-installed: requirements.txt $(VENV)/.python
+	$(ENSURE_UV)
+	@$(call INSTALL,requirements.txt)
 	touch $@
 
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.runtime-installed
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(ENSURE_UV)
+	@$(call INSTALL,requirements-dev.txt)
 	touch $@
 
-## make preview [STACK=dev]: the offline plan of Pulumi.$(STACK).yaml
+# uv as requirements-tools.txt pins it (one binary), installed into .tools/ by ./venv's pip; when
+# that fails, pip installs the requirements instead.
+$(TOOLS)/bin/uv: requirements-tools.txt | $(VENV)/.python
+	rm -rf $(TOOLS)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --target $(TOOLS) \
+	  -r requirements-tools.txt && touch $@ \
+	  || { rm -rf $(TOOLS); echo "uv could not be installed into $(TOOLS)/: pip installs instead" >&2; }
+
+## make help (or make): this list
+help:
+	@sed -n 's/^## \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+
+## make preview [STACK=dev]: the offline plan of Pulumi.<STACK>.yaml
 preview: $(VENV)/.runtime-installed
 	$(BIN)/python -m offline_preview --stack $(STACK)
 
+## make preview-json [STACK=dev]: the same plan as JSON
 preview-json: $(VENV)/.runtime-installed
 	$(BIN)/python -m offline_preview --stack $(STACK) --format json
 
-## make install: only the program's venv (the workflows' pulumi preview and up run in it)
-install: $(VENV)/.runtime-installed
+## make install: the program's venv and the policy pack's (policy/venv, which
+##     `pulumi preview --policy-pack policy` runs in); the workflows' pulumi steps use both
+install: $(VENV)/.runtime-installed policy/venv/.installed
+
+policy/venv/.installed: policy/requirements.txt $(VENV)/.python
+	rm -rf policy/venv
+	$(PYTHON) -m venv policy/venv
+	policy/venv/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt
+	touch $@
 
 ## make review BASE_DIR=DIR [REVIEW_DIR=build/iam-review]: every stack's plan, security review
-## document and IAM diff against a checkout of the base branch in DIR (ci.yml; docs/workflows.md)
+##     document and IAM diff against a checkout of the base branch in DIR (ci.yml;
+##     docs/workflows.md)
 REVIEW_DIR ?= build/iam-review
 review: $(VENV)/.runtime-installed
 	@test -n "$(BASE_DIR)" || { echo "make review needs BASE_DIR=<a checkout of the base branch>" >&2; exit 2; }
 	$(BIN)/python -m ci_review build --base-dir "$(BASE_DIR)" --out "$(REVIEW_DIR)"
 
-## make test: lint (code and workflows), format check, type check, then the test suite
+## make test: lint (code and workflows), format check, type check, then the test suite (CI runs it)
 test: lint typecheck unit
 
+## make lint | typecheck | unit: one part of make test (ruff and the workflows; mypy; pytest)
 lint: $(VENV)/.dev-installed lint-workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 ## make lint-workflows: zizmor's audit of .github/workflows (offline: no audit that asks GitHub)
-## and GitHub's workflow schema, vendored in check-jsonschema; tests/workflows/ asserts the rules
+##     and GitHub's workflow schema, vendored in check-jsonschema; tests/workflows/ asserts the rules
 lint-workflows: $(VENV)/.dev-installed
 	$(BIN)/zizmor --offline --no-progress --min-severity low .github/workflows
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
@@ -56,20 +130,22 @@ unit: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest
 
 ## make bench [BENCH_ARGS=...]: the suite's and the offline preview's time against a bare Pulumi
-## SDK process under mocks (tests/tools/bench.py); BENCH_ARGS e.g. --runs 5 --suite-args '-n 2'
+##     SDK process under mocks (tests/tools/bench.py); BENCH_ARGS e.g. --runs 5 --suite-args '-n 2';
+##     BENCH_ARGS=--setup: a fresh clone's make preview against pip installing requirements.txt
 bench: $(VENV)/.dev-installed
-	$(BIN)/python -m tests.tools.bench $(BENCH_ARGS)
+	$(BIN)/python -m tests.tools.bench --python $(PYTHON) $(BENCH_ARGS)
 
 ## make docs: regenerate the config reference (docs/configuration.md) from stack_config/
 docs: $(VENV)/.runtime-installed
 	$(BIN)/python -m stack_config --write docs/configuration.md
 
 ## make snapshots: rewrite the example stacks' URN snapshots (tests/snapshots/); only for an
-## intended rename, which also needs an alias on the renamed resource
+##     intended rename, which also needs an alias on the renamed resource
 snapshots: $(VENV)/.runtime-installed
 	for stack in dev govcloud china; do \
 	  $(BIN)/python -m offline_preview --stack $$stack --format urns > tests/snapshots/$$stack.urns || exit 1; \
 	done
 
+## make clean: remove ./venv, policy/venv, .tools/ (uv) and the tools' caches
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) policy/venv $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
