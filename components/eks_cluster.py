@@ -8,7 +8,10 @@ pulumi-eks (`create_oidc_provider=False`): `OidcProvider` does it, or reuses an 
 The node groups, and the add-ons that must come before and after them, are `NodeGroups`'s: the
 VPC CNI runs with its own IRSA role, which needs the OIDC provider, which needs this cluster.
 pulumi-eks therefore creates none of the add-ons (`vpc-cni`, `kube-proxy`, `coredns`): the
-program manages each explicitly (`components/cluster_addons.py`).
+program manages each explicitly (`components/cluster_addons.py`), and EKS installs no
+self-managed copies of them either while the program manages all three
+(`bootstrap_self_managed_addons`). pulumi-eks's own security groups are off: nothing uses them
+(see `components/eks_internals.py`, which lists what pulumi-eks still creates inside).
 """
 
 from __future__ import annotations
@@ -87,6 +90,10 @@ class EksClusterArgs:
     """The public endpoint's allowlist (only with `endpoint_public_access`)."""
     authentication_mode: str = "API"
     enabled_log_types: Sequence[str] = ("api", "audit", "authenticator")
+    bootstrap_self_managed_addons: bool = True
+    """Let EKS install its self-managed `vpc-cni`, `kube-proxy` and `coredns` in a new cluster
+    (EKS's default); off when the program manages all three as add-ons. Read at creation only:
+    pulumi-eks ignores later changes, so a deployed cluster is never replaced for it."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -218,6 +225,12 @@ class EksCluster(pulumi.ComponentResource):
             encryption_config_key_arn=args.kms_key_arn,
             service_role=self.cluster_role.role,
             skip_default_node_group=True,
+            # No pulumi-eks cluster and node security groups: managed nodes with a launch template
+            # that names no security group get EKS's own cluster security group, which also
+            # carries the bastion's API rule; pulumi-eks's groups would be attached to nothing but
+            # the control plane, with egress to 0.0.0.0/0.
+            skip_default_security_groups=True,
+            bootstrap_self_managed_addons=args.bootstrap_self_managed_addons,
             # CoreDNS needs nodes to become healthy: `NodeGroups` creates it after them,
             # instead of pulumi-eks before any node exists (the add-on then times out).
             coredns_addon_options={"enabled": False},
