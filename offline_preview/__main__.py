@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 from aws_environment import DNS_SUFFIXES, AwsEnvironment, partition_of_region
-from offline_preview.engine import PROJECT_DIR, close_event_loop, run_program
+from offline_preview.engine import PROJECT_DIR, Recording, close_event_loop, run_program
 from offline_preview.mocks import PoolsideMocks
 from offline_preview.render import to_preview_json, to_text, to_urns
 from offline_preview.stack_file import StackFileError, load_stack_file
@@ -55,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def record_stack_file(config: dict[str, str], stack_name: str, account_id: str) -> Recording:
+    """The plan of a stack file's config (`load_stack_file`), in the account given."""
+    region = config["aws:region"]
+    partition = partition_of_region(region)
+    env = AwsEnvironment(partition, region, account_id, DNS_SUFFIXES[partition])
+    return run_program(config, PoolsideMocks(env), stack=stack_name)
+
+
 def _fail(problems: list[str]) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
@@ -86,10 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         return _fail(problems)
 
-    partition = partition_of_region(region)
-    env = AwsEnvironment(partition, region, args.account_id, DNS_SUFFIXES[partition])
     try:
-        recording = run_program(config, PoolsideMocks(env), stack=stack_name)
+        recording = record_stack_file(config, stack_name, args.account_id)
     except StackConfigError as error:  # the rules that need the account or an existing cluster
         return _fail(error.problems)
     if args.format == "json":
