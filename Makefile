@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := venv
 BIN := $(VENV)/bin
 STACK ?= dev
+EXAMPLE_STACKS := dev govcloud china
 
 .PHONY: preview preview-json test lint typecheck unit bench docs snapshots clean
 
@@ -43,14 +44,20 @@ unit: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.tools.bench $(BENCH_ARGS)
 
-## make docs: regenerate the README's config reference from stack_config/
+## make docs: regenerate the README's config reference from stack_config/, and the IAM review
+## document of each example stack (docs/iam/<stack>.md) from its offline plan
 docs: $(VENV)/.runtime-installed
 	$(BIN)/python -m stack_config --write-readme README.md
+	mkdir -p docs/iam
+	for stack in $(EXAMPLE_STACKS); do \
+	  $(BIN)/python -m offline_preview --stack $$stack --format markdown > docs/iam/$$stack.md.tmp \
+	    && mv docs/iam/$$stack.md.tmp docs/iam/$$stack.md || { rm -f docs/iam/$$stack.md.tmp; exit 1; }; \
+	done
 
 ## make snapshots: rewrite the example stacks' URN snapshots (tests/snapshots/); only for an
 ## intended rename, which also needs an alias on the renamed resource
 snapshots: $(VENV)/.runtime-installed
-	for stack in dev govcloud china; do \
+	for stack in $(EXAMPLE_STACKS); do \
 	  $(BIN)/python -m offline_preview --stack $$stack --format urns > tests/snapshots/$$stack.urns || exit 1; \
 	done
 

@@ -52,6 +52,10 @@ SELF_MANAGED_BY_EKS = (VPC_CNI, KUBE_PROXY, COREDNS)
 # side (a service-role policy: `arn:<partition>:iam::aws:policy/service-role/<name>`).
 EBS_CSI_SERVICE_ACCOUNT = "kube-system:ebs-csi-controller-sa"
 EBS_CSI_POLICY = "AmazonEBSCSIDriverPolicy"
+EBS_CSI_POLICY_USE = (
+    "the EBS CSI controller creates, attaches, detaches, snapshots and deletes volumes (creates "
+    "and deletes tag-conditioned; attach and detach on any volume of the account)"
+)
 EBS_CSI_POLICY_PATH = "/service-role/"
 
 

@@ -28,17 +28,29 @@ from aws_environment import AwsEnvironment
 from components.iam_role import IamRole, IamRoleArgs
 from policies.trust import service_trust
 
-CLUSTER_ROLE_POLICIES = ("AmazonEKSClusterPolicy",)
+# The AWS-managed policies of the cluster and node roles, each with what it is for (the review
+# document prints it).
+CLUSTER_ROLE_POLICIES = {
+    "AmazonEKSClusterPolicy": (
+        "what EKS needs to manage the cluster's AWS resources on its behalf (AWS's required "
+        "cluster role policy)"
+    ),
+}
 # What every EKS node needs: join the cluster and pull images. Not `AmazonEKS_CNI_Policy`: the VPC
 # CNI (`kube-system:aws-node`) has its own IRSA role (`NodeGroups`), as AWS recommends ("Configure
 # Amazon VPC CNI plugin to use IRSA"), so the node role cannot create or change network
 # interfaces anywhere in the account.
-NODE_ROLE_POLICIES = (
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEC2ContainerRegistryReadOnly",
-)
+NODE_ROLE_POLICIES = {
+    "AmazonEKSWorkerNodePolicy": "nodes describe the cluster and their instances to join it",
+    "AmazonEC2ContainerRegistryReadOnly": (
+        "nodes pull images: read-only ECR on every repository of the account"
+    ),
+}
 # The VPC CNI's IRSA role holds this AWS-managed policy.
 VPC_CNI_POLICY = "AmazonEKS_CNI_Policy"
+VPC_CNI_POLICY_USE = (
+    "the VPC CNI gives pods network interfaces and addresses: EC2 network-interface writes on `*`"
+)
 VPC_CNI_SERVICE_ACCOUNT = "kube-system:aws-node"
 
 
@@ -191,7 +203,7 @@ class EksCluster(pulumi.ComponentResource):
                 trust_policy=service_trust(env.service_principal("eks")),
                 description="EKS control plane of the Poolside deployment",
                 policy_name_prefix=args.policy_name_prefix,
-                managed_policy_arns=self._managed_policy_arns(env, CLUSTER_ROLE_POLICIES),
+                managed_policy_arns=self._managed_policy_arns(env, list(CLUSTER_ROLE_POLICIES)),
                 tags=args.tags,
             ),
             opts=child,
@@ -203,7 +215,7 @@ class EksCluster(pulumi.ComponentResource):
                 trust_policy=service_trust(env.service_principal("ec2")),
                 description="EKS managed nodes of the Poolside deployment",
                 policy_name_prefix=args.policy_name_prefix,
-                managed_policy_arns=self._managed_policy_arns(env, NODE_ROLE_POLICIES),
+                managed_policy_arns=self._managed_policy_arns(env, list(NODE_ROLE_POLICIES)),
                 tags=args.tags,
             ),
             opts=child,

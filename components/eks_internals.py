@@ -212,7 +212,7 @@ CLUSTER = RemoteComponent(
             "within the group, all egress) on the control plane's network interfaces and on every "
             "managed node; the bastion's API rule is added to it",
             "Amazon EKS User Guide, sec-group-reqs.html; "
-            f"{CLUSTER_TS}#L2194-L2198 (pulumi-eks reports it as the cluster's group)",
+            f"{CLUSTER_TS}#L2194-L2198, where pulumi-eks reports it as the cluster's group",
         ),
         ByAws(
             "an access entry for the IAM principal that runs the first `pulumi up`, with "
@@ -286,7 +286,7 @@ MANAGED_NODE_GROUP = RemoteComponent(
         ByAws(
             "an `EC2_LINUX` access entry for the node role, so that its nodes can join",
             "Amazon EKS User Guide, creating-access-entries.html; "
-            f"{NODEGROUP_TS}#L1944-L1953 (pulumi-eks leaves it to EKS)",
+            f"{NODEGROUP_TS}#L1944-L1953, which leaves it to EKS",
         ),
     ),
 )

@@ -1,4 +1,4 @@
-"""`python -m offline_preview --stack dev [--format text|json|urns] [--account-id N]
+"""`python -m offline_preview --stack dev [--format text|json|urns|markdown] [--account-id N]
 [--config-file PATH]`.
 
 Runs the real program under the mock engine and prints the plan. Exit codes: 0 planned,
@@ -18,6 +18,7 @@ from aws_environment import DNS_SUFFIXES, AwsEnvironment, partition_of_region
 from offline_preview.engine import PROJECT_DIR, Recording, close_event_loop, run_program
 from offline_preview.mocks import PoolsideMocks
 from offline_preview.render import to_preview_json, to_text, to_urns
+from offline_preview.review import to_markdown
 from offline_preview.stack_file import StackFileError, load_stack_file
 from stack_config import (
     NAMESPACE,
@@ -43,9 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--config-file", type=Path, help="read this stack file instead")
     parser.add_argument(
         "--format",
-        choices=("text", "json", "urns"),
+        choices=("text", "json", "urns", "markdown"),
         default="text",
-        help="text (default); json, shaped like `pulumi preview --json`; urns, one per line",
+        help=(
+            "text (default); json, shaped like `pulumi preview --json`; urns, one per line; "
+            "markdown, the IAM review document (docs/iam/<stack>.md)"
+        ),
     )
     parser.add_argument(
         "--account-id",
@@ -104,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write("\n")
     elif args.format == "urns":
         print(to_urns(recording))
+    elif args.format == "markdown":
+        sys.stdout.write(to_markdown(recording))
     else:
         print(to_text(recording))
     return 0

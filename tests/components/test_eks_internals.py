@@ -96,8 +96,9 @@ def test_the_offline_preview_records_exactly_the_children_it_says(plan: Recordin
 def test_conditions_name_arguments_the_component_takes() -> None:
     for component in REMOTE_COMPONENTS:
         known = {a.name for a in component.fixed} | set(component.from_config)
-        for entry in (*component.inside, *component.by_aws):
-            assert set(entry.when) <= known, entry
+        conditions = [e.when for e in component.inside] + [e.when for e in component.by_aws]
+        for when in conditions:
+            assert set(when) <= known, when
 
 
 def test_what_changes_with_the_configuration() -> None:
