@@ -24,11 +24,8 @@ from naming import DEPLOYMENT_TAG, parameter_path
 from policies.documents import Document, Statement, document, statement
 from policies.spec import Change, Departure, PolicyOrigin
 
-# -- Session Manager (not a spec policy: what the SSM agent needs, instead of AWS's
-# AmazonSSMManagedInstanceCore, which also grants `ssm:GetParameter(s)` on every parameter of the
-# account, State Manager, Run Command and more). AWS Systems Manager User Guide, "Step 2: Verify
-# or add instance permissions for Session Manager" (a custom instance profile policy): the agent
-# registers the instance and opens the session's control and data channels.
+# -- Session Manager (not a spec policy; why: `ORIGINS["session-manager"]`): the agent registers
+# the instance and opens the session's control and data channels.
 SESSION_MANAGER_CHANNEL_ACTIONS = (
     "ssmmessages:CreateControlChannel",
     "ssmmessages:CreateDataChannel",
@@ -54,10 +51,8 @@ ECR_REPOSITORY_ACTIONS = (
     "ecr:TagResource",
     "ecr:DescribeRepositories",
     "ecr:InitiateLayerUpload",
-    # Beyond the spec's list (which says "including"): a push asks which layers the registry
-    # already has before uploading any; without it `docker push` and `helm push` fail.
+    # Beyond the spec's list (why: `ORIGINS["ecr-access"]`): pushes, and scan-on-push findings.
     "ecr:BatchCheckLayerAvailability",
-    # Scan on push is on: read the findings of a pushed image.
     "ecr:DescribeImageScanFindings",
 )
 # Registry-level: IAM grants these on `*` only (they name no repository).
@@ -432,8 +427,6 @@ def cognito_management_policy(env: AwsEnvironment, deployment_name: str) -> Docu
 def session_manager_policy(env: AwsEnvironment) -> Document:
     """What the SSM agent needs to register the bastion and carry Session Manager sessions.
 
-    Not one of the spec's policies: it stands in for AWS's `AmazonSSMManagedInstanceCore`, which
-    would also let the bastion read every parameter of the account (another deployment's too).
     The channel actions take no resource; registration is on this account's instances in the
     region (the instance's own ARN does not exist before the role it needs).
     """
