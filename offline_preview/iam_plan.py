@@ -34,6 +34,16 @@ class PlannedPolicy:
         return parsed
 
 
+SERVICE_ACCOUNT = "ServiceAccount"
+
+
+@dataclass(frozen=True, order=True)
+class Principal:
+    kind: str
+    """`Service`, `AWS`, `Federated`, or `ServiceAccount` (`<namespace>:<name>`, through IRSA)."""
+    name: str
+
+
 @dataclass(frozen=True)
 class ClusterAccess:
     """An EKS access policy associated with a role (the bastion's cluster admin)."""
@@ -63,6 +73,29 @@ class PlannedRole:
     def trust(self) -> dict[str, Any]:
         parsed: dict[str, Any] = json.loads(self.trust_text)
         return parsed
+
+    @property
+    def principals(self) -> list[Principal]:
+        """Who may assume the role: AWS services and accounts as the trust names them, and for
+        an IRSA trust the service accounts its `:sub` condition names (else the provider)."""
+        found = set()
+        for stmt in self.trust.get("Statement", []):
+            principal = stmt.get("Principal", {})
+            for kind in ("Service", "AWS"):
+                found |= {Principal(kind, str(v)) for v in as_list(principal.get(kind, []))}
+            if "Federated" not in principal:
+                continue
+            subjects = {
+                str(subject).removeprefix("system:serviceaccount:")
+                for values in stmt.get("Condition", {}).values()
+                for key, value in values.items()
+                if key.endswith(":sub")
+                for subject in as_list(value)
+            }
+            found |= {Principal(SERVICE_ACCOUNT, s) for s in subjects}
+            if not subjects:
+                found |= {Principal("Federated", str(v)) for v in as_list(principal["Federated"])}
+        return sorted(found)
 
 
 def _text(value: Any) -> str:

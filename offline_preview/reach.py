@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from offline_preview.engine import RecordedResource, Recording
-from offline_preview.iam_plan import PlannedRole, as_list
+from offline_preview.iam_plan import SERVICE_ACCOUNT, PlannedRole, as_list
 
 ACCOUNT_APIS = "aws_apis"
 BEDROCK = "bedrock"
@@ -135,35 +135,19 @@ def _target(resource: str, action: str, deployment: _Deployment) -> tuple[str, s
     return None
 
 
+PRINCIPAL_NODES = {"Service": "service", "AWS": "aws", "Federated": "federated"}
+
+
 def _principals(chart: _Chart, role: PlannedRole, role_id: str) -> None:
-    for stmt in role.trust.get("Statement", []):
-        principal = stmt.get("Principal", {})
-        for service in as_list(principal.get("Service", [])):
-            node = _node_id("service", service)
-            chart.principals[node] = service
-            chart.edge(node, role_id)
-        for arn in as_list(principal.get("AWS", [])):
-            node = _node_id("aws", arn)
-            chart.principals[node] = arn
-            chart.edge(node, role_id)
-        if "Federated" not in principal:
-            continue
-        subjects = [
-            value
-            for values in stmt.get("Condition", {}).values()
-            for key, value in values.items()
-            if key.endswith(":sub")
-        ]
-        for subject in sorted({s for v in subjects for s in as_list(v)}):
-            account = subject.removeprefix("system:serviceaccount:")
-            node = _node_id("sa", account)
-            chart.principals[node] = f"service account {account}"
+    for principal in role.principals:
+        if principal.kind == SERVICE_ACCOUNT:
+            node = _node_id("sa", principal.name)
+            chart.principals[node] = f"service account {principal.name}"
             chart.edge(node, role_id, "IRSA")
-        if not subjects:
-            for arn in as_list(principal["Federated"]):
-                node = _node_id("federated", arn)
-                chart.principals[node] = arn
-                chart.edge(node, role_id)
+        else:
+            node = _node_id(PRINCIPAL_NODES[principal.kind], principal.name)
+            chart.principals[node] = principal.name
+            chart.edge(node, role_id)
 
 
 def _reach(chart: _Chart, role: PlannedRole, role_id: str, deployment: _Deployment) -> None:

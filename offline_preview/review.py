@@ -32,6 +32,7 @@ from iam_quotas import MANAGED_POLICY_MAX, TRUST_POLICY_MAX, iam_size
 from naming import IAM_ROLE_NAME_MAX, Names
 from offline_preview.engine import Recording
 from offline_preview.iam_plan import (
+    SERVICE_ACCOUNT,
     PlannedPolicy,
     PlannedRole,
     as_list,
@@ -229,17 +230,17 @@ def _summary(roles: list[PlannedRole]) -> list[str]:
     for role in roles:
         origin = ROLE_ORIGINS.get(role.role) if role.role else None
         section = f"*{origin.section}*" if origin and origin.section else "not in the spec"
-        principals = sorted(
-            f"{kind} {value}"
-            for stmt in role.trust.get("Statement", [])
-            for kind, values in stmt.get("Principal", {}).items()
-            for value in as_list(values)
-        )
+        principals = [
+            f"service account {code(p.name)} (IRSA)"
+            if p.kind == SERVICE_ACCOUNT
+            else f"{p.kind} {code(p.name)}"
+            for p in role.principals
+        ]
         rows.append(
             [
                 code(role.name),
                 section,
-                "<br>".join(code(p) for p in principals),
+                "<br>".join(principals),
                 str(len(role.policies)),
                 str(len(role.managed_policy_arns)),
             ]

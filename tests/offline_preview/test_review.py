@@ -243,3 +243,16 @@ def test_a_policy_the_program_may_leave_out_says_when(plan: tuple[Recording, str
     assert "not created when ." not in document
     assert NOT_IN_CATALOG not in document
     assert "no note in the code" not in document
+
+
+def test_the_summary_names_who_assumes_each_role() -> None:
+    """The service accounts an IRSA trust names, not only the cluster's OIDC provider."""
+    summary = section(to_markdown(example_recording("dev")), "Roles at a glance")
+    assert (
+        "| `poolside-dev-eks-pod-role` | *EKS Pod Role* | service account `poolside:core-api-sa` "
+        "(IRSA) | 6 | 0 |" in summary
+    )
+    assert (
+        "| `poolside-dev-eks-node-role` | not in the spec | Service `ec2.amazonaws.com` | 0 | 2 |"
+        in summary
+    )
