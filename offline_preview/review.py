@@ -336,7 +336,8 @@ def _remote_components(recording: Recording) -> list[str]:
     )
     lines = [
         f"The offline preview plans {_number(offline)} resources. `pulumi preview` will count "
-        f"{_number(offline + hidden)}: pulumi-eks's `Cluster` and `ManagedNodeGroup` are remote "
+        f"{_number(offline + hidden)} (and the default providers, which it does not display): "
+        "pulumi-eks's `Cluster` and `ManagedNodeGroup` are remote "
         "components, whose TypeScript runs in the eks provider process and registers their "
         "children with the engine; the mock engine never starts that process, so of those "
         "children the offline preview shows only the inner EKS cluster (returned by "

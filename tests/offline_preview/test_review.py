@@ -206,7 +206,7 @@ def test_what_the_plan_cannot_show_counts_what_pulumi_preview_adds() -> None:
     hidden = section(to_markdown(recording), "What the plan cannot show")
     planned = len(recording.resources)
     assert f"The offline preview plans {planned} resources. `pulumi preview` will count " in hidden
-    assert f"will count {planned + 3}:" in hidden
+    assert f"will count {planned + 3} (and the default providers" in hidden
     assert "| `pulumi:providers:kubernetes` | `cluster-eks-eks-k8s` |" in hidden
     assert "| `aws:eks/nodegroup:NodeGroup` | `cluster-gpu` |" in hidden
     assert "| `aws:eks/nodegroup:NodeGroup` | `cluster-system` |" in hidden
@@ -220,7 +220,7 @@ def test_an_existing_cluster_hides_nothing() -> None:
     recording = run_stack(VARIANTS["existing-cluster"])
     hidden = section(to_markdown(recording), "What the plan cannot show")
     planned = len(recording.resources)
-    assert f"`pulumi preview` will count {planned}:" in hidden
+    assert f"`pulumi preview` will count {planned} (" in hidden
     assert "This stack creates no pulumi-eks component." in hidden
 
 
