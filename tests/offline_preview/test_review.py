@@ -256,3 +256,27 @@ def test_the_summary_names_who_assumes_each_role() -> None:
         "| `poolside-dev-eks-node-role` | not in the spec | Service `ec2.amazonaws.com` | 0 | 2 |"
         in summary
     )
+
+
+NODE = r'    ([A-Za-z][A-Za-z0-9_]*)(?:\(\["[^"|]+"\]\)|\["[^"|]+"\]|\[\("[^"|]+"\)\])'
+EDGE = r"  ([A-Za-z][A-Za-z0-9_]*) (?:-->|-\.->)(?:\|[^|\"]+\|)? ([A-Za-z][A-Za-z0-9_]*)"
+
+
+def test_the_diagram_is_well_formed_mermaid(plan: tuple[Recording, str]) -> None:
+    """Each line a subgraph, a node with a quoted label, or an edge between declared nodes (an
+    undeclared one would be drawn as a bare id)."""
+    _, document = plan
+    lines = mermaid(document).splitlines()
+    assert lines[0] == "flowchart LR"
+    declared: set[str] = set()
+    edges: list[tuple[str, str]] = []
+    for line in lines[1:]:
+        if node := re.fullmatch(NODE, line):
+            assert node[1] not in declared, line
+            declared.add(node[1])
+        elif edge := re.fullmatch(EDGE, line):
+            edges.append((edge[1], edge[2]))
+        else:
+            assert re.fullmatch(r'  subgraph [a-z]+ \["[A-Za-z ]+"\]|  end', line), line
+    assert edges
+    assert {node for edge in edges for node in edge} <= declared
