@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STACK ?= dev
 EXAMPLE_STACKS := dev govcloud china
 
-.PHONY: preview preview-json test lint typecheck unit bench docs snapshots clean
+.PHONY: preview preview-json install review test lint lint-workflows typecheck unit bench docs \
+	snapshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +27,28 @@ preview: $(VENV)/.runtime-installed
 preview-json: $(VENV)/.runtime-installed
 	$(BIN)/python -m offline_preview --stack $(STACK) --format json
 
-## make test: lint, format check, type check, then the test suite
+## make install: only the program's venv (the workflows' pulumi preview and up run in it)
+install: $(VENV)/.runtime-installed
+
+## make review BASE_DIR=DIR [REVIEW_DIR=build/iam-review]: every stack's plan, security review
+## document and IAM diff against a checkout of the base branch in DIR (ci.yml; docs/workflows.md)
+REVIEW_DIR ?= build/iam-review
+review: $(VENV)/.runtime-installed
+	@test -n "$(BASE_DIR)" || { echo "make review needs BASE_DIR=<a checkout of the base branch>" >&2; exit 2; }
+	$(BIN)/python -m ci_review build --base-dir "$(BASE_DIR)" --out "$(REVIEW_DIR)"
+
+## make test: lint (code and workflows), format check, type check, then the test suite
 test: lint typecheck unit
 
-lint: $(VENV)/.dev-installed
+lint: $(VENV)/.dev-installed lint-workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## make lint-workflows: zizmor's audit of .github/workflows (offline: no audit that asks GitHub)
+## and GitHub's workflow schema, vendored in check-jsonschema; tests/workflows/ asserts the rules
+lint-workflows: $(VENV)/.dev-installed
+	$(BIN)/zizmor --offline --no-progress --min-severity low .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
@@ -44,10 +61,10 @@ unit: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.tools.bench $(BENCH_ARGS)
 
-## make docs: regenerate the README's config reference from stack_config/, and the IAM review
-## document of each example stack (docs/iam/<stack>.md) from its offline plan
+## make docs: regenerate the config reference (docs/configuration.md) from stack_config/, and the
+## IAM review document of each example stack (docs/iam/<stack>.md) from its offline plan
 docs: $(VENV)/.runtime-installed
-	$(BIN)/python -m stack_config --write-readme README.md
+	$(BIN)/python -m stack_config --write docs/configuration.md
 	mkdir -p docs/iam
 	for stack in $(EXAMPLE_STACKS); do \
 	  $(BIN)/python -m offline_preview --stack $$stack --format markdown > docs/iam/$$stack.md.tmp \

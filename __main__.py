@@ -3,8 +3,10 @@
 import pulumi
 
 import deployment
+import stack_outputs
 from aws_environment import AwsEnvironment
 from components.eks_cluster import look_up_cluster
+from existing_data import existing_data_problems
 from iam_quotas import quota_problems
 from stack_config import check_against_environment, load_stack_config, reachability_warnings
 
@@ -24,10 +26,11 @@ check_against_environment(  # the rules that need the account or the existing cl
     account_id=env.account_id,
     existing_issuer_url=existing.issuer_url if existing else None,
     existing_authentication_mode=existing.authentication_mode if existing else None,
-    # documents that grow with config, rendered and measured against IAM's quotas
-    more_problems=quota_problems(
-        config, env, existing_issuer_url=existing.issuer_url if existing else None
-    ),
+    more_problems=[
+        # documents that grow with config, rendered and measured against IAM's quotas
+        *quota_problems(config, env, existing_issuer_url=existing.issuer_url if existing else None),
+        *existing_data_problems(config, env),  # the existing key and bucket, looked up
+    ],
 )
 
 data = deployment.build_data(config, env)
@@ -44,14 +47,19 @@ pulumi.export("partition", env.partition)
 pulumi.export("bucketName", data.bucket.bucket_name)
 pulumi.export("bucketArn", data.bucket.arn)
 pulumi.export("kmsKeyArn", data.key.arn)
-pulumi.export("kmsKeyAlias", data.key.alias_name)
+if data.key.alias_name is not None:  # an existing key has no alias of the program's
+    pulumi.export("kmsKeyAlias", data.key.alias_name)
 pulumi.export("ecrRepositoryNames", data.repositories.names)
 pulumi.export("ecrRepositoryArns", data.repositories.arns)
 pulumi.export("ecrRepositoryUrls", data.repositories.urls)
 pulumi.export("clusterName", cluster.cluster.name)
 pulumi.export("clusterEndpoint", cluster.cluster.endpoint)
 pulumi.export("vpcId", cluster.cluster.vpc_id)
+pulumi.export("clusterSecurityGroupId", cluster.cluster.security_group_id)
 pulumi.export("kubeconfig", cluster.cluster.kubeconfig)
+pulumi.export(
+    "kubeconfigCommand", stack_outputs.update_kubeconfig_command(cluster.cluster.name, env.region)
+)
 pulumi.export("oidcProviderArn", cluster.oidc.arn)
 pulumi.export("oidcIssuerUrl", cluster.oidc.issuer_url)
 pulumi.export("podRoleArn", roles.pod.role.arn)
@@ -64,7 +72,7 @@ if roles.load_balancer_controller is not None:
     pulumi.export("loadBalancerControllerRoleArn", roles.load_balancer_controller.role.arn)
     pulumi.export(
         "loadBalancerControllerHelmValues",
-        deployment.load_balancer_controller_helm_values(config, env, cluster, roles),
+        stack_outputs.load_balancer_controller_helm_values(config, env, cluster, roles),
     )
 if roles.vpc_cni is not None:
     pulumi.export("vpcCniRoleArn", roles.vpc_cni.role.arn)
@@ -72,12 +80,13 @@ if roles.ebs_csi is not None:
     pulumi.export("ebsCsiDriverRoleArn", roles.ebs_csi.role.arn)
 pulumi.export(
     "serviceAccountAnnotations",
-    {
-        account: arn.apply(lambda value: f"eks.amazonaws.com/role-arn: {value}")
-        for account, arn in roles.role_arn_by_service_account.items()
-    },
+    stack_outputs.service_account_annotations(roles.role_arn_by_service_account),
 )
 pulumi.export("parameterPath", parameters.path)
+pulumi.export(
+    "poolsideHelmValues",
+    stack_outputs.poolside_helm_values(config, env, data, roles, parameter_path=parameters.path),
+)
 if bastion is not None:
     pulumi.export("bastionRoleArn", bastion.role_arn)
     pulumi.export("bastionInstanceProfileName", bastion.instance_profile_name)

@@ -30,7 +30,7 @@ from components.eks_cluster import (
     ExistingCluster,
 )
 from components.iam_role import IamRole
-from components.kms_key import KmsKey, KmsKeyArgs
+from components.kms_key import ExistingKey, KmsKey, KmsKeyArgs
 from components.node_groups import NodeGroups, NodeGroupsArgs, NodeGroupSpec, Taint
 from components.oidc_provider import OidcProvider, OidcProviderArgs
 from components.service_accounts import ServiceAccounts, ServiceAccountsArgs
@@ -46,8 +46,10 @@ KUBERNETES_NAMESPACES = ("default", "kube-system", "kube-public")
 
 @dataclass(frozen=True)
 class Data:
-    key: KmsKey
-    bucket: Bucket
+    key: KmsKey | ExistingKey
+    """The deployment's key: created, or the customer's (`kms.existingKeyArn`)."""
+    bucket: Bucket | ExistingBucket
+    """The data bucket: created, or the customer's (`bucket.existingBucketName`)."""
     repositories: EcrRepositories
     models: Bucket | ExistingBucket | None = None
     """The model checkpoints bucket the inference role reads (`inference.enabled`)."""
@@ -60,29 +62,26 @@ class Cluster:
 
 
 def build_data(config: StackConfig, env: AwsEnvironment) -> Data:
-    """The KMS key, and the bucket and repositories it encrypts."""
+    """The KMS key, and the bucket and repositories it encrypts; an existing key or bucket named
+    in config is granted on, and nothing of its kind is created."""
     tags, names = config.resource_tags, config.names
-    key = KmsKey(
-        "kms",
-        KmsKeyArgs(
-            env=env,
-            alias=config.kms.alias or names.kms_alias,
-            deletion_window_in_days=config.kms.deletion_window_in_days,
-            description=f"Poolside deployment {config.deployment_name}: data, images and secrets",
-            tags=tags,
-            retain_on_delete=config.kms.retain_on_delete,
-        ),
-    )
-    bucket = Bucket(
-        "data",
-        BucketArgs(
-            bucket_name=config.bucket.name or names.bucket(env.account_id),
-            kms_key_arn=key.arn,
-            noncurrent_version_expiration_days=config.bucket.noncurrent_version_expiration_days,
-            tags=tags,
-            retain_on_delete=config.bucket.retain_on_delete,
-        ),
-    )
+    key = build_key(config, env)
+    bucket: Bucket | ExistingBucket
+    if config.bucket.existing_bucket_name is not None:
+        bucket = ExistingBucket(
+            env.partition, config.bucket.existing_bucket_name, config.data_bucket_key_arn
+        )
+    else:
+        bucket = Bucket(
+            "data",
+            BucketArgs(
+                bucket_name=config.data_bucket_name(env.account_id),
+                kms_key_arn=key.arn,
+                noncurrent_version_expiration_days=config.bucket.noncurrent_version_expiration_days,
+                tags=tags,
+                retain_on_delete=config.bucket.retain_on_delete,
+            ),
+        )
     repositories = EcrRepositories(
         "ecr",
         EcrRepositoriesArgs(
@@ -105,8 +104,25 @@ def build_data(config: StackConfig, env: AwsEnvironment) -> Data:
     )
 
 
+def build_key(config: StackConfig, env: AwsEnvironment) -> KmsKey | ExistingKey:
+    """The deployment's key: the customer's, when named, else a created one."""
+    if config.kms.existing_key_arn is not None:
+        return ExistingKey(config.kms.existing_key_arn)
+    return KmsKey(
+        "kms",
+        KmsKeyArgs(
+            env=env,
+            alias=config.kms.alias or config.names.kms_alias,
+            deletion_window_in_days=config.kms.deletion_window_in_days,
+            description=f"Poolside deployment {config.deployment_name}: data, images and secrets",
+            tags=config.resource_tags,
+            retain_on_delete=config.kms.retain_on_delete,
+        ),
+    )
+
+
 def build_models_bucket(
-    config: StackConfig, env: AwsEnvironment, key: KmsKey
+    config: StackConfig, env: AwsEnvironment, key: KmsKey | ExistingKey
 ) -> Bucket | ExistingBucket | None:
     """The model checkpoints bucket: the customer's, when named, else the deployment's own
     (the data bucket's settings: SSE-KMS with the deployment key, versioning, no public access,
@@ -131,7 +147,7 @@ def build_models_bucket(
 
 
 def models_bucket_name(models: Bucket | ExistingBucket) -> pulumi.Input[str]:
-    return models.bucket_name if isinstance(models, Bucket) else models.name
+    return models.bucket_name
 
 
 def build_cluster(
@@ -251,28 +267,6 @@ def build_nodes(
             previous_parent=eks_cluster,
         ),
     )
-
-
-def load_balancer_controller_helm_values(
-    config: StackConfig, env: AwsEnvironment, cluster: Cluster, roles: WorkloadRoles
-) -> dict[str, object]:
-    """The `aws-load-balancer-controller` chart's values this deployment decides.
-
-    Node metadata is out of a pod's reach (hop limit 1, see `NodeGroups`), so the controller
-    cannot discover its region and VPC from IMDS: they are passed explicitly."""
-    controller = roles.load_balancer_controller
-    assert controller is not None
-    lbc = config.load_balancer_controller
-    return {
-        "clusterName": cluster.cluster.name,
-        "region": env.region,
-        "vpcId": cluster.cluster.vpc_id,
-        "serviceAccount": {
-            "create": not config.cluster.create_service_accounts,
-            "name": lbc.service_account,
-            "annotations": {"eks.amazonaws.com/role-arn": controller.role.arn},
-        },
-    }
 
 
 def build_service_accounts(config: StackConfig, cluster: EksCluster, roles: WorkloadRoles) -> None:

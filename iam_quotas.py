@@ -7,33 +7,27 @@ renders those documents for the stack's own partition, region, account and names
 the way IAM does, and names the config key that made them too large.
 
 Quotas ("IAM and AWS STS quotas", IAM User Guide): a customer-managed policy holds at most 6,144
-characters and a role trust policy at most 2,048, whitespace not counted. The other documents
-of the program do not grow with config; tests measure them with the longest allowed names.
+characters and a role trust policy at most 2,048, whitespace not counted; the numbers and the
+measure live in `policy/iam_limits.py`, which the policy pack checks every planned document
+with. The other documents of the program do not grow with config; tests measure them with the
+longest allowed names.
 """
 
 from __future__ import annotations
 
 import json
-import re
 
 from aws_environment import AwsEnvironment
 from naming import Policy, Role
 from policies import eks_pod_role
 from policies.documents import Document
 from policies.trust import irsa_trust_document
+from policy.iam_limits import MANAGED_POLICY_MAX, TRUST_POLICY_MAX, iam_size
 from stack_config import StackConfig, key_path
-
-MANAGED_POLICY_MAX = 6144
-TRUST_POLICY_MAX = 2048
 
 # An EKS issuer is `oidc.eks.<region>.<dnsSuffix>/id/<32 hex digits>`: the id's length is fixed,
 # so a created cluster's documents are measured at their exact length before the cluster exists.
 EKS_ISSUER_ID_LENGTH = 32
-
-
-def iam_size(text: str) -> int:
-    """A document's size as IAM counts it: characters, whitespace excluded."""
-    return len(re.sub(r"\s", "", text))
 
 
 def _json(document: Document) -> str:

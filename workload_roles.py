@@ -131,7 +131,7 @@ def pod_policies(
     policies = {Policy.POD_S3_ACCESS.value: eks_pod_role.s3_access_policy(data.bucket)}
     if eks_pod_role.marketplace_offered(env.partition):
         policies[Policy.POD_MARKETPLACE_METERING] = eks_pod_role.aws_marketplace_metering_policy()
-    policies[Policy.POD_KMS_ACCESS] = eks_pod_role.kms_access_policy(data.key)
+    policies[Policy.POD_KMS_ACCESS] = eks_pod_role.kms_access_policy(data.key, data.bucket)
     if customization is None:
         return policies
     bedrock = config.bedrock

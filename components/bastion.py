@@ -36,10 +36,10 @@ import pulumi
 import pulumi_aws as aws
 
 from aws_environment import AwsEnvironment, is_arm64_instance_type
-from components.bucket import Bucket
+from components.bucket import Bucket, ExistingBucket
 from components.ecr_repositories import EcrRepositories
 from components.iam_role import IamRole, IamRoleArgs
-from components.kms_key import KmsKey
+from components.kms_key import ExistingKey, KmsKey
 from components.replacement import data, delete_first
 from naming import BASTION_POLICIES, Names, Role
 from policies import bastion as bastion_policies
@@ -69,9 +69,9 @@ class BastionArgs:
     env: AwsEnvironment
     names: Names
     """The deployment's names: `<prefix>-bastion-role`, `<prefix>-bastion-<purpose>`, ..."""
-    key: KmsKey
+    key: KmsKey | ExistingKey
     """The deployment's key: root volume, lock table, and the bastion's encrypt-decrypt grant."""
-    bucket: Bucket
+    bucket: Bucket | ExistingBucket
     """The deployment's bucket: the bastion reads and writes it (state, artifacts)."""
     repositories: EcrRepositories
     """The deployment's repositories: the ECR Access Policy is scoped to their namespace."""
@@ -242,7 +242,11 @@ class Bastion(pulumi.ComponentResource):
                 env,
                 cluster_name=args.cluster_name,
                 key_arn=args.key.arn,
-                data_grants=args.bucket.grant_read_write("DeploymentBucket"),
+                data_grants=[
+                    *args.bucket.grant_read_write("DeploymentBucket", key_sid=None),
+                    *args.key.grant_encrypt_decrypt("UseDeploymentKey"),
+                    *args.bucket.grant_key_beside(args.key.arn, "UseBucketKey"),
+                ],
             ),
             "default-iam-read": bastion_policies.bastion_host_default_iam_read_policy(
                 env, deployment_iam

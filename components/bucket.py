@@ -56,6 +56,41 @@ def read_statements(
     return statements
 
 
+def read_write_statements(
+    sid_prefix: str,
+    bucket_arn: pulumi.Input[str],
+    key_arn: pulumi.Input[str] | None,
+    key_sid: str | None,
+) -> list[Statement]:
+    """List a bucket, get and put its objects; the key's encrypt-decrypt grant on `key_arn`
+    unless either is None."""
+    objects = pulumi.Output.concat(bucket_arn, "/*")
+    statements = [
+        statement(f"{sid_prefix}List", BUCKET_LIST_ACTIONS, [bucket_arn]),
+        statement(
+            f"{sid_prefix}ReadWriteObjects", OBJECT_READ_ACTIONS + OBJECT_WRITE_ACTIONS, [objects]
+        ),
+    ]
+    if key_sid is not None and key_arn is not None:
+        statements.append(statement(key_sid, KEY_ENCRYPT_DECRYPT_ACTIONS, [key_arn]))
+    return statements
+
+
+@dataclass(frozen=True)
+class BucketFacts:
+    """What S3 reports of an existing bucket (HeadBucket), as the program checks it."""
+
+    name: str
+    region: str
+
+
+def look_up_bucket(name: str) -> BucketFacts:
+    """HeadBucket (`aws.s3.get_bucket`); the invoke raises when the bucket does not exist or
+    the caller may not list it."""
+    found = aws.s3.get_bucket(bucket=name)
+    return BucketFacts(name=found.bucket, region=found.bucket_region)
+
+
 @dataclass(frozen=True)
 class ExistingBucket:
     """A bucket this program does not manage (a customer's, named in config): grants by name.
@@ -71,11 +106,32 @@ class ExistingBucket:
     def arn(self) -> str:
         return f"arn:{self.partition}:s3:::{self.name}"
 
+    @property
+    def bucket_name(self) -> str:
+        return self.name
+
     def grant_read(
         self, sid_prefix: str = "Bucket", *, key_sid: str | None = "DecryptWithBucketKey"
     ) -> list[Statement]:
         """List the bucket and get its objects; `kms:Decrypt` on its key, if it has one."""
         return read_statements(sid_prefix, self.arn, self.kms_key_arn, key_sid)
+
+    def grant_read_write(
+        self, sid_prefix: str = "Bucket", *, key_sid: str | None = "UseBucketKey"
+    ) -> list[Statement]:
+        """List the bucket, get and put its objects; its key's encrypt-decrypt grant, if it
+        has one (`key_sid=None` leaves it out)."""
+        return read_write_statements(sid_prefix, self.arn, self.kms_key_arn, key_sid)
+
+    def grant_key_beside(
+        self, deployment_key_arn: pulumi.Input[str], sid: str = "UseBucketKey"
+    ) -> list[Statement]:
+        """For a role granted the deployment's key apart (and the bucket with `key_sid=None`):
+        the encrypt-decrypt grant of the bucket's own key, unless it has none (SSE-S3) or it is
+        that key."""
+        if self.kms_key_arn is None or self.kms_key_arn == deployment_key_arn:
+            return []
+        return [statement(sid, KEY_ENCRYPT_DECRYPT_ACTIONS, [self.kms_key_arn])]
 
 
 class Bucket(pulumi.ComponentResource):
@@ -191,11 +247,6 @@ class Bucket(pulumi.ComponentResource):
             ),
         )
 
-    @property
-    def objects_arn(self) -> pulumi.Output[str]:
-        """The ARN that covers every object in the bucket."""
-        return pulumi.Output.concat(self.arn, "/*")
-
     def grant_read(
         self, sid_prefix: str = "Bucket", *, key_sid: str | None = "DecryptWithDeploymentKey"
     ) -> list[Statement]:
@@ -210,14 +261,10 @@ class Bucket(pulumi.ComponentResource):
         since every object is encrypted with the bucket's key, that key's encrypt-decrypt grant
         (statement `key_sid`). `key_sid=None` leaves the key out, for a role that is granted the
         key by a policy of its own (the spec's pod role: S3 and KMS Access Policies apart)."""
-        statements = [
-            statement(f"{sid_prefix}List", BUCKET_LIST_ACTIONS, [self.arn]),
-            statement(
-                f"{sid_prefix}ReadWriteObjects",
-                OBJECT_READ_ACTIONS + OBJECT_WRITE_ACTIONS,
-                [self.objects_arn],
-            ),
-        ]
-        if key_sid is not None:
-            statements.append(statement(key_sid, KEY_ENCRYPT_DECRYPT_ACTIONS, [self.kms_key_arn]))
-        return statements
+        return read_write_statements(sid_prefix, self.arn, self.kms_key_arn, key_sid)
+
+    def grant_key_beside(
+        self, deployment_key_arn: pulumi.Input[str], sid: str = "UseBucketKey"
+    ) -> list[Statement]:
+        """None: a created bucket's key is the deployment's (see `ExistingBucket`)."""
+        return []

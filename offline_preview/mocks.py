@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import pulumi
@@ -60,11 +60,23 @@ class PoolsideMocks(pulumi.runtime.Mocks):
     """Answers the resource registrations and invokes of the Poolside program."""
 
     def __init__(
-        self, env: AwsEnvironment, cluster_overrides: dict[str, dict[str, Any]] | None = None
+        self,
+        env: AwsEnvironment,
+        cluster_overrides: dict[str, dict[str, Any]] | None = None,
+        *,
+        absent: Collection[str] = (),
+        lookup_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.env = env
         # What `eks.get_cluster` reports differently for a named existing cluster (tests).
         self.cluster_overrides = cluster_overrides or {}
+        # Existing keys (by ARN) and buckets (by name) that `kms.get_key` and `s3.get_bucket`
+        # report as missing, as AWS does: the invoke fails. Every other one exists, in the
+        # stack's region, enabled, as `lookup_overrides` (by ARN or name) may say otherwise.
+        self.absent = frozenset(absent)
+        self.lookup_overrides = {
+            name: dict(state) for name, state in (lookup_overrides or {}).items()
+        }
         self.calls: list[pulumi.runtime.MockCallArgs] = []
         self.monitor: MockMonitor | None = None
         self._resources: dict[str, Callable[[pulumi.runtime.MockResourceArgs], MockState]] = {
@@ -333,6 +345,53 @@ class PoolsideMocks(pulumi.runtime.Mocks):
 
     # -- invokes -----------------------------------------------------------------------------
 
+    def _existing_key(self, key_id: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """DescribeKey of a customer managed symmetric key (by ARN), or AWS's NotFound."""
+        if key_id in self.absent:
+            return {}, [
+                (
+                    "",
+                    f"reading KMS Key ({key_id}): operation error KMS: DescribeKey, https response "
+                    f"error StatusCode: 400, NotFoundException: Key '{key_id}' does not exist",
+                )
+            ]
+        *_, region, account, resource = key_id.split(":")
+        uuid_ = resource.removeprefix("key/")
+        return {
+            "id": uuid_,
+            "arn": key_id,
+            "keyId": uuid_,
+            "awsAccountId": account,
+            "region": region,
+            "creationDate": "2026-01-01T00:00:00Z",
+            "description": "customer managed key",
+            "enabled": True,
+            "keyState": "Enabled",
+            "keyUsage": "ENCRYPT_DECRYPT",
+            "keySpec": "SYMMETRIC_DEFAULT",
+            "customerMasterKeySpec": "SYMMETRIC_DEFAULT",
+            "keyManager": "CUSTOMER",
+            "origin": "AWS_KMS",
+            "multiRegion": uuid_.startswith("mrk-"),
+            **self.lookup_overrides.get(key_id, {}),
+        }, []
+
+    def _existing_bucket(self, name: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """HeadBucket of a bucket in the stack's region, or S3's NotFound."""
+        if name in self.absent:
+            return {}, [("", f"reading S3 Bucket ({name}): couldn't find resource")]
+        suffix, region = self.env.dns_suffix, self.env.region
+        return {
+            "id": name,
+            "arn": self.env.arn("s3", name),
+            "bucket": name,
+            "bucketDomainName": f"{name}.s3.{suffix}",
+            "bucketRegionalDomainName": f"{name}.s3.{region}.{suffix}",
+            "bucketRegion": region,
+            "region": region,
+            **self.lookup_overrides.get(name, {}),
+        }, []
+
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -363,6 +422,10 @@ class PoolsideMocks(pulumi.runtime.Mocks):
             }, []
         if args.token == "aws:eks/getCluster:getCluster":
             return self.cluster_state(str(args.args["name"])), []
+        if args.token == "aws:kms/getKey:getKey":
+            return self._existing_key(str(args.args["keyId"]))
+        if args.token == "aws:s3/getBucket:getBucket":
+            return self._existing_bucket(str(args.args["bucket"]))
         if args.token == "aws:eks/getAddonVersion:getAddonVersion":
             name, kubernetes = str(args.args["addonName"]), str(args.args["kubernetesVersion"])
             return {

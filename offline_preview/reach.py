@@ -11,6 +11,7 @@ access policies. AWS-managed policies are shown by name: their statements are no
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from offline_preview.engine import RecordedResource, Recording
@@ -70,6 +71,12 @@ class _Deployment:
     """Role ARN -> node id."""
     iam_arns: frozenset[str]
     """The ARNs of the IAM resources the plan creates (roles, policies, profiles, providers)."""
+    customers: frozenset[str] = frozenset()
+    """The customer's key ARNs and bucket names the stack file names (`kms.existingKeyArn`,
+    `bucket.existingBucketName`, ...): used, not created."""
+
+    def owner(self, resource: str) -> str:
+        return " (the customer's)" if resource in self.customers else ""
 
 
 IAM_TYPES = (
@@ -80,7 +87,9 @@ IAM_TYPES = (
 )
 
 
-def _deployment(recording: Recording, roles: list[PlannedRole]) -> _Deployment:
+def _deployment(
+    recording: Recording, roles: list[PlannedRole], customers: frozenset[str]
+) -> _Deployment:
     aliases = {}
     for alias in recording.by_type("aws:kms/alias:Alias"):
         aliases[str(alias.inputs.get("targetKeyId"))] = str(alias.inputs.get("name"))
@@ -94,6 +103,7 @@ def _deployment(recording: Recording, roles: list[PlannedRole]) -> _Deployment:
         key_aliases=aliases,
         role_ids={r.arn: _node_id("role", r.name) for r in roles},
         iam_arns=iam_arns,
+        customers=customers,
     )
 
 
@@ -109,11 +119,11 @@ def _target(resource: str, action: str, deployment: _Deployment) -> tuple[str, s
     arn_service, relative = parts[2], parts[5]
     if arn_service == "s3" and relative and service == "s3":
         bucket = relative.split("/", 1)[0]
-        return _node_id("bucket", bucket), f"S3 bucket {bucket}"
+        return _node_id("bucket", bucket), f"S3 bucket {bucket}{deployment.owner(bucket)}"
     if arn_service == "kms" and relative.startswith("key/"):
         key_id = relative.removeprefix("key/")
         name = deployment.key_aliases.get(key_id, key_id)
-        return _node_id("key", key_id), f"KMS key {name}"
+        return _node_id("key", key_id), f"KMS key {name}{deployment.owner(resource)}"
     if arn_service == "ecr" and relative.startswith("repository/"):
         pattern = relative.removeprefix("repository/")
         return _node_id("ecr", pattern), f"ECR repositories {pattern}"
@@ -203,10 +213,13 @@ def _cluster_wiring(chart: _Chart, recording: Recording, roles: list[PlannedRole
             chart.edge(_node_id("role", node_role.name), node, "nodes join")
 
 
-def reach_chart(recording: Recording, roles: list[PlannedRole]) -> list[str]:
-    """The mermaid `flowchart` lines (without the fence)."""
+def reach_chart(
+    recording: Recording, roles: list[PlannedRole], customers: Iterable[str] = ()
+) -> list[str]:
+    """The mermaid `flowchart` lines (without the fence); `customers`: the customer's key ARNs
+    and bucket names, labelled as theirs."""
     chart = _Chart()
-    deployment = _deployment(recording, roles)
+    deployment = _deployment(recording, roles, frozenset(customers))
     for role in roles:
         role_id = _node_id("role", role.name)
         chart.roles[role_id] = role.name

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+from aws_environment import AwsEnvironment
+from components.kms_key import (
+    KEY_NAMING_TYPES,
+    KEY_SERVICES,
+    RoleGrant,
+    existing_key_statements,
+)
 from offline_preview.engine import RecordedResource, Recording
 from offline_preview.iam_plan import PlannedRole, as_list, planned_roles, unattached_policies
+from policies.documents import Statement
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+KeyPolicies = dict[str, tuple[str, list[Statement]]]
+"""Each existing key by its config key (`poolside:kms.existingKeyArn`): its ARN, and the
+statements its key policy needs (`existing_key_policy`)."""
 
 
 def _plain(value: Any) -> Any:
@@ -144,7 +157,88 @@ def _tree_lines(recording: Recording) -> list[str]:
     return lines
 
 
-def to_text(recording: Recording) -> str:
+# A mapping key printed bare: what YAML reads back as the same string (no `:`, no spaces, not a
+# word YAML 1.1 reads as a boolean or null); any other key is printed JSON-quoted.
+_BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
+
+
+def _key(key: str) -> str:
+    bare = _BARE_KEY.fullmatch(key) and key.lower() not in _YAML_WORDS
+    return key if bare else json.dumps(key)
+
+
+def _nested(value: Any) -> bool:
+    return isinstance(value, dict | list) and bool(value)
+
+
+def _output_lines(head: str, value: Any, indent: int) -> list[str]:
+    """`head` and `value`: a scalar (or an empty map or list) on the same line, JSON-encoded;
+    a map or list below it, a level deeper."""
+    if not _nested(value):
+        return [f"{head} {json.dumps(value, sort_keys=True)}"]
+    return [head, *_block(value, indent + 2)]
+
+
+def _block(value: Any, indent: int) -> list[str]:
+    """A map (keys sorted) or list as indented lines, YAML block style with JSON scalars: what
+    `pulumi stack output <name> --json` prints, in a form a reader (and a YAML parser) follows."""
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key in sorted(value):
+            lines += _output_lines(f"{pad}{_key(key)}:", value[key], indent)
+        return lines
+    for item in value:
+        if _nested(item):
+            inner = _block(item, indent + 2)
+            lines += [f"{pad}- {inner[0][indent + 2 :]}", *inner[1:]]
+        else:
+            lines.append(f"{pad}- {json.dumps(item, sort_keys=True)}")
+    return lines
+
+
+def existing_key_policy(recording: Recording, env: AwsEnvironment, key_arn: str) -> list[Statement]:
+    """What an existing key's policy must allow for this plan (`existing_key_statements`): each
+    role's IAM statements that name the key, and the services of the resources encrypted with
+    it. Read from the plan itself, so that a grant or a resource added later is in it too."""
+    grants = [
+        # the role's logical name (`pod-role`, `ebs-csi-role`) as a statement id: `PodRole`
+        RoleGrant("".join(p.capitalize() for p in role.resource.name.split("-")), role.arn, stmt)
+        for role in planned_roles(recording)
+        for policy in role.policies
+        for stmt in policy.document.get("Statement", [])
+        if key_arn in as_list(stmt.get("Resource", []))
+    ]
+    services: list[str] = []
+    for resource in recording.resources:
+        if key_arn in json.dumps(_plain(resource.inputs)):
+            if resource.type in KEY_SERVICES:
+                services.append(KEY_SERVICES[resource.type])
+            elif resource.type not in KEY_NAMING_TYPES:
+                raise ValueError(
+                    f"{resource.type} {resource.name} uses the key: say in "
+                    "components/kms_key.py (KEY_SERVICES or KEY_NAMING_TYPES) what its service "
+                    "does with it"
+                )
+    return existing_key_statements(env, grants, services)
+
+
+def _key_policy_lines(key_policies: KeyPolicies) -> list[str]:
+    lines = [
+        "",
+        "Key policy statements your existing key needs (none, if its policy lets this account's "
+        "IAM policies grant every use, as AWS's default statement EnableIamPoliciesForThisAccount "
+        "does; docs/existing-resources.md):",
+    ]
+    for config_key, (arn, statements) in key_policies.items():
+        lines.append(f"  {config_key} {arn}:")
+        lines += [f"    {line}" for line in json.dumps(statements, indent=2).splitlines()]
+    return lines
+
+
+def to_text(recording: Recording, key_policies: KeyPolicies | None = None) -> str:
+    """The plan as a reader reviews it, with what each existing key's policy needs."""
     resources = recording.resources
     lines = [
         f"Offline preview of stack {recording.stack!r}: {len(resources)} resources to create",
@@ -162,9 +256,11 @@ def to_text(recording: Recording) -> str:
         for policy in standalone:
             lines.append(f"  policy {policy.name}:")
             lines += _policy_lines(policy.text, "    ")
+    if key_policies:
+        lines += _key_policy_lines(key_policies)
     lines += ["", "Outputs:"]
     for key, value in sorted(_plain(recording.stack_outputs).items()):
-        lines.append(f"  {key}: {json.dumps(value, sort_keys=True)}")
+        lines += _output_lines(f"  {key}:", value, 2)
     lines += ["", f"Resources: {len(resources)} to create"]
     return "\n".join(lines)
 

@@ -3,8 +3,11 @@
 Everything in it comes from the recorded plan (roles, trusts, policies as the program renders
 them, attachments, EKS access) and from metadata the code carries beside what it describes: the
 specification's headings and each policy's departures from it (`policies/catalog.py`), what each
-AWS-managed policy is for (`components/`), IAM's quotas (`iam_quotas.py`), and what pulumi-eks
-creates inside its remote components (`components/eks_internals.py`). Nothing is typed twice.
+AWS-managed policy is for (`components/`), IAM's quotas (`policy/iam_limits.py`, which the
+program's checks and the policy pack use too), and what pulumi-eks creates inside its remote
+components (`components/eks_internals.py`). The customer's key and bucket, when the stack file
+names them, come from the stack's config, and what the key's policy needs from the same reading
+of the plan as the text plan's (`render.existing_key_policy`). Nothing is typed twice.
 """
 
 from __future__ import annotations
@@ -27,8 +30,6 @@ from components.eks_internals import (
     SOURCE_COMMIT,
     SOURCE_REPOSITORY,
 )
-from components.iam_role import MAX_MANAGED_POLICIES_PER_ROLE
-from iam_quotas import MANAGED_POLICY_MAX, TRUST_POLICY_MAX, iam_size
 from naming import IAM_ROLE_NAME_MAX, Names
 from offline_preview.engine import Recording
 from offline_preview.iam_plan import (
@@ -40,8 +41,16 @@ from offline_preview.iam_plan import (
     unattached_policies,
 )
 from offline_preview.reach import reach_chart
+from offline_preview.render import KeyPolicies
 from policies.catalog import POLICY_ORIGINS, ROLE_ORIGINS
 from policies.spec import PolicyOrigin
+from policy.iam_limits import (
+    MANAGED_POLICY_MAX,
+    ROLE_INLINE_POLICIES_MAX,
+    ROLE_MANAGED_POLICIES_MAX,
+    TRUST_POLICY_MAX,
+    iam_size,
+)
 
 # What each AWS-managed policy the program attaches is for, from beside the code that attaches it.
 AWS_MANAGED_POLICY_USES: Mapping[str, str] = {
@@ -254,60 +263,40 @@ def _headroom(size: int, limit: int) -> str:
     return f"{_number(limit - size)} ({(limit - size) * 100 // limit}%)"
 
 
+def _quota_row(owner: str, document: str, size: int, limit: int) -> list[str]:
+    return [owner, document, _number(size), _number(limit), _headroom(size, limit)]
+
+
 def _quotas(roles: list[PlannedRole], unattached: list[PlannedPolicy]) -> list[str]:
     rows = []
     for role in roles:
-        attached = len(role.policies) + len(role.managed_policy_arns)
-        trust = iam_size(role.trust_text)
+        name = code(role.name)
+        managed = [p for p in role.policies if not p.inline]
+        inline = [p for p in role.policies if p.inline]
+        attached = len(managed) + len(role.managed_policy_arns)
         rows += [
-            [
-                code(role.name),
-                "role name (characters)",
-                str(len(role.name)),
-                str(IAM_ROLE_NAME_MAX),
-                _headroom(len(role.name), IAM_ROLE_NAME_MAX),
-            ],
-            [
-                code(role.name),
-                "trust policy",
-                _number(trust),
-                _number(TRUST_POLICY_MAX),
-                _headroom(trust, TRUST_POLICY_MAX),
-            ],
-            [
-                code(role.name),
-                "managed policies attached",
-                str(attached),
-                str(MAX_MANAGED_POLICIES_PER_ROLE),
-                _headroom(attached, MAX_MANAGED_POLICIES_PER_ROLE),
-            ],
+            _quota_row(name, "role name (characters)", len(role.name), IAM_ROLE_NAME_MAX),
+            _quota_row(name, "trust policy", iam_size(role.trust_text), TRUST_POLICY_MAX),
+            _quota_row(name, "managed policies attached", attached, ROLE_MANAGED_POLICIES_MAX),
         ]
-        for policy in role.policies:
-            size = iam_size(policy.text)
+        rows += [
+            _quota_row(name, code(p.name), iam_size(p.text), MANAGED_POLICY_MAX) for p in managed
+        ]
+        if inline:
+            size = sum(iam_size(p.text) for p in inline)
             rows.append(
-                [
-                    code(role.name),
-                    code(policy.name),
-                    _number(size),
-                    _number(MANAGED_POLICY_MAX),
-                    _headroom(size, MANAGED_POLICY_MAX),
-                ]
+                _quota_row(name, "inline policies together", size, ROLE_INLINE_POLICIES_MAX)
             )
-    for policy in unattached:
-        size = iam_size(policy.text)
-        rows.append(
-            [
-                "(no role)",
-                code(policy.name),
-                _number(size),
-                _number(MANAGED_POLICY_MAX),
-                _headroom(size, MANAGED_POLICY_MAX),
-            ]
-        )
+    rows += [
+        _quota_row("(no role)", code(p.name), iam_size(p.text), MANAGED_POLICY_MAX)
+        for p in unattached
+    ]
     return [
         "Sizes as IAM counts them (characters, whitespace excluded), against IAM's default quotas "
-        '(IAM User Guide, "IAM and AWS STS quotas"). The documents that grow with config are '
-        "refused before anything is planned when they would pass a quota (`iam_quotas.py`).",
+        '(IAM User Guide, "IAM and AWS STS quotas"; the numbers are `policy/iam_limits.py`\'s). '
+        "The documents that grow with config are refused before anything is planned when they "
+        "would pass a quota (`iam_quotas.py`), and the policy pack checks every planned document "
+        "against the same numbers (`docs/policy-pack.md`).",
         "",
         *_table(["role", "document", "size", "quota", "headroom"], rows),
     ]
@@ -412,11 +401,55 @@ def _header(recording: Recording) -> list[str]:
     ]
 
 
-def to_markdown(recording: Recording) -> str:
+def _customer_resources(key_policies: KeyPolicies, buckets: Mapping[str, str]) -> list[str]:
+    """The customer's key and bucket the stack file names, and what the key's policy needs."""
+    rows = [[code(key), f"S3 bucket {code(name)}"] for key, name in buckets.items()]
+    rows += [[code(key), f"KMS key {code(arn)}"] for key, (arn, _) in key_policies.items()]
+    lines = [
+        "The stack file names these; the stack creates none of them and changes none of their "
+        "settings (bucket policy, encryption, key policy, rotation): they are the customer's. The "
+        "roles below are granted on them as on the deployment's own. What the customer's bucket "
+        "and key must have: [docs/existing-resources.md](../existing-resources.md).",
+        "",
+        *_table(["config key", "the customer's"], sorted(rows)),
+        "",
+    ]
+    for key, (arn, statements) in key_policies.items():
+        lines += [
+            f"### Key policy statements {code(arn)} needs ({code(key)})",
+            "",
+            "None, if the key's policy lets this account's IAM policies grant every use (AWS's "
+            "default statement `EnableIamPoliciesForThisAccount` does). Otherwise these: for each "
+            "role, what its IAM policies grant on the key and for that role only "
+            "(`aws:PrincipalArn`); for the services that encrypt the deployment's resources with "
+            "it, only through them (`kms:ViaService`). The principal is the account, so a role "
+            "still needs its IAM policy: nothing beyond the plan's grants is admitted.",
+            "",
+            "```json",
+            *json.dumps(statements, indent=2).splitlines(),
+            "```",
+            "",
+        ]
+    return lines
+
+
+def to_markdown(
+    recording: Recording,
+    key_policies: KeyPolicies | None = None,
+    existing_buckets: Mapping[str, str] | None = None,
+) -> str:
+    """The review document; `key_policies` and `existing_buckets` (by config key): the
+    customer's keys, with what their policies need, and buckets the stack file names."""
+    key_policies = key_policies or {}
+    existing_buckets = existing_buckets or {}
     roles = sorted(planned_roles(recording), key=_role_rank)
     unattached = unattached_policies(recording)
+    customers = [arn for arn, _ in key_policies.values()] + list(existing_buckets.values())
     lines = _header(recording)
     lines += ["## Roles at a glance", "", *_summary(roles), ""]
+    if customers:
+        lines += ["## The customer's key and bucket", ""]
+        lines += _customer_resources(key_policies, existing_buckets)
     lines += [
         "## Who reaches what",
         "",
@@ -425,7 +458,7 @@ def to_markdown(recording: Recording) -> str:
         "plan).",
         "",
         "```mermaid",
-        *reach_chart(recording, roles),
+        *reach_chart(recording, roles, customers),
         "```",
         "",
         "## Roles",

@@ -512,7 +512,8 @@ def bastion_host_default_policy(
     * EC2, ELB and account listings on `*` (IAM grants them nowhere else);
     * EKS on the deployment's cluster and its node groups, add-ons and access entries;
     * KMS reads on the deployment's key; CloudWatch Logs reads on the cluster's log group;
-    * `data_grants`: the bucket's read-write grant, with its key's;
+    * `data_grants`: the bucket's read-write grant, with the deployment key's (and an existing
+      bucket's own key's, when it is encrypted with another);
     * an explicit Deny of deleting or disabling the key.
 
     No EC2, ELB or EKS writes: the program owns the network, the cluster and its node groups, and

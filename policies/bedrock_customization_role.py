@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import pulumi
+
 from naming import Policy
 from policies.documents import Document, Statement, document
 from policies.spec import PolicyOrigin
@@ -37,7 +39,8 @@ ORIGINS: dict[str, PolicyOrigin] = {
 
 
 class ReadWriteBucket(Protocol):
-    """A bucket that grants list, get and put, and the use of its key (the `Bucket` component)."""
+    """A bucket that grants list, get and put, and the use of its key (`Bucket`,
+    `ExistingBucket`)."""
 
     def grant_read_write(
         self, sid_prefix: str, *, key_sid: str | None = ...
@@ -45,9 +48,21 @@ class ReadWriteBucket(Protocol):
 
 
 class EncryptionKey(Protocol):
-    """A key that grants its use for envelope encryption (the `KmsKey` component)."""
+    """A key that grants its use for envelope encryption (`KmsKey`, `ExistingKey`)."""
+
+    @property
+    def arn(self) -> pulumi.Input[str]: ...
 
     def grant_encrypt_decrypt(self, sid: str) -> list[Statement]: ...
+
+
+class KeyedBucket(Protocol):
+    """A bucket whose own key, when it is not the deployment's, is granted beside it
+    (`Bucket`: never; `ExistingBucket`: its `kms_key_arn`)."""
+
+    def grant_key_beside(
+        self, deployment_key_arn: pulumi.Input[str], sid: str = ...
+    ) -> list[Statement]: ...
 
 
 def bedrock_customization_service_policy(bucket: ReadWriteBucket) -> Document:

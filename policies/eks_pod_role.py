@@ -17,7 +17,7 @@ import pulumi
 
 from aws_environment import AwsEnvironment
 from naming import Policy
-from policies.bedrock_customization_role import EncryptionKey, ReadWriteBucket
+from policies.bedrock_customization_role import EncryptionKey, KeyedBucket, ReadWriteBucket
 from policies.documents import Document, Statement, document, statement
 from policies.spec import Change, Departure, PolicyOrigin
 from policies.trust import customization_jobs_arn
@@ -80,7 +80,21 @@ ORIGINS: dict[str, PolicyOrigin] = {
         ),
         omitted_when="the stack is in the `aws-cn` partition (no AWS Marketplace there)",
     ),
-    Policy.POD_KMS_ACCESS: PolicyOrigin("KMS Access Policy", in_spec=True),
+    Policy.POD_KMS_ACCESS: PolicyOrigin(
+        "KMS Access Policy",
+        in_spec=True,
+        departures=(
+            Departure(
+                Change.ADDED,
+                "the same three actions on the customer's data bucket's own key too "
+                "(`UseBucketKey`), when `bucket.existingBucketName` names a bucket encrypted "
+                "with a key other than the deployment's (`bucket.existingBucketKmsKeyArn`)",
+                "S3 decrypts and encrypts that bucket's objects with its own key, which the spec's "
+                '"the specific KMS key ARN used by the deployment" does not name: without it '
+                "every read and write the S3 Access Policy allows fails with KMS's AccessDenied",
+            ),
+        ),
+    ),
     Policy.POD_BEDROCK_READ_ONLY: PolicyOrigin(
         "Bedrock Read-Only Policy",
         in_spec=True,
@@ -204,9 +218,12 @@ def aws_marketplace_metering_policy() -> Document:
     return document([statement("MarketplaceMeterUsage", MARKETPLACE_METERING_ACTIONS, "*")])
 
 
-def kms_access_policy(key: EncryptionKey) -> Document:
-    """KMS Access Policy: Decrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext on the key."""
-    return document(key.grant_encrypt_decrypt("UseDeploymentKey"))
+def kms_access_policy(key: EncryptionKey, bucket: KeyedBucket | None = None) -> Document:
+    """KMS Access Policy: Decrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext on the key;
+    and on the data bucket's own key, when an existing bucket is encrypted with another one (the
+    S3 Access Policy grants the bucket without its key)."""
+    beside = bucket.grant_key_beside(key.arn, "UseBucketKey") if bucket is not None else []
+    return document([*key.grant_encrypt_decrypt("UseDeploymentKey"), *beside])
 
 
 def bedrock_read_only_policy(env: AwsEnvironment) -> Document:

@@ -3,8 +3,8 @@
 One `Pulumi.<customer>.yaml` per deployment holds these keys. Every problem in it is reported at
 once, one line per problem naming the full key (`poolside:kms.deletionWindowInDays: ...`), before a
 single resource is registered. The field descriptions of the section models are the single source
-of the config reference in the README (`python -m stack_config --markdown` prints it; a test keeps
-them equal).
+of the config reference in docs/configuration.md (`python -m stack_config --markdown` prints it; a
+test keeps them equal).
 
 What lives where (each module imports only those above it; `rules` names the section models for
 their types only):
@@ -22,7 +22,7 @@ their types only):
 - `environment`: `check_against_environment`, the rules that need the partition, region, account
   and existing cluster, and which regions an inference profile serves.
 - `provider`: the `aws:` keys and regions, from the installed `pulumi_aws` (`aws_key_problems`).
-- `reference`: the markdown config reference and the README writer (`python -m stack_config`).
+- `reference`: the markdown config reference and its writer (`python -m stack_config`).
 """
 
 from stack_config.base import Section
@@ -60,7 +60,7 @@ from stack_config.provider import (
     supported_regions,
 )
 from stack_config.reference import (
-    README_MARKERS,
+    REFERENCE_MARKERS,
     reference_markdown,
     reference_rows,
     write_reference,
@@ -84,7 +84,7 @@ __all__ = [
     "DEFAULT_LOG_TYPES",
     "NAMESPACE",
     "PROFILE_SOURCE_REGIONS",
-    "README_MARKERS",
+    "REFERENCE_MARKERS",
     "AddonConfig",
     "AddonsConfig",
     "BastionConfig",

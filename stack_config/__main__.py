@@ -1,4 +1,4 @@
-"""`python -m stack_config --markdown | --write-readme README.md`: the config reference."""
+"""`python -m stack_config --markdown | --write docs/configuration.md`: the config reference."""
 
 from __future__ import annotations
 

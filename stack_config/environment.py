@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from stack_config.errors import StackConfigError
 from stack_config.parsing import key_path, shown
 from stack_config.sections import BedrockConfig, StackConfig
+from stack_config.values import kms_key_arn_parts
 
 # Where a system-defined (cross-Region) inference profile can be called from: its geography
 # prefix -> the stack regions it serves. An entry ending in "-" is a region prefix, any other a
@@ -100,6 +101,7 @@ def check_against_environment(
         )
     problems += bedrock_problems(config.bedrock, partition=partition, region=region)
     problems += inference_problems(config, partition=partition, account_id=account_id)
+    problems += existing_key_problems(config, partition=partition, region=region)
     problems += more_problems
     if problems:
         raise StackConfigError(problems)
@@ -150,7 +152,7 @@ def inference_problems(config: StackConfig, *, partition: str, account_id: str) 
     if not inference.enabled or inference.existing_bucket_name is None:
         return []
     problems: list[str] = []
-    data_bucket = config.bucket.name or config.names.bucket(account_id)
+    data_bucket = config.data_bucket_name(account_id)
     if inference.existing_bucket_name == data_bucket:
         problems.append(
             f"{key_path(('inference', 'existingBucketName'))}: is the deployment's data bucket; "
@@ -163,4 +165,25 @@ def inference_problems(config: StackConfig, *, partition: str, account_id: str) 
             f"{key_path(('inference', 'existingBucketKmsKeyArn'))}: must be a key of the "
             f"stack's partition {partition} (got {shown(key)})"
         )
+    return problems
+
+
+def existing_key_problems(config: StackConfig, *, partition: str, region: str) -> list[str]:
+    """An existing key must be of the stack's partition and region: S3, EBS, ECR, EKS and
+    DynamoDB encrypt only with a key of their own region (a multi-Region key is named by its
+    replica's ARN in the stack's region)."""
+    problems: list[str] = []
+    for loc, arn in config.data_key_arns.items():
+        parts = kms_key_arn_parts(arn)
+        if parts["partition"] != partition:
+            problems.append(
+                f"{key_path(loc)}: must be a key of the stack's partition {partition} "
+                f"(got {shown(arn)})"
+            )
+        elif parts["region"] != region:
+            problems.append(
+                f"{key_path(loc)}: must be a key in the stack's region {region}: S3, EBS, ECR, "
+                "EKS and DynamoDB use a key of their own region only (for a multi-Region key, "
+                f"its replica's ARN in {region}) (got {shown(arn)})"
+            )
     return problems

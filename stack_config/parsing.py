@@ -155,7 +155,15 @@ def _cross_section_lines_beside(raw: Mapping[str, Any]) -> list[str]:
         return []
     fields = StackConfig.model_fields
     sections: dict[str, Any] = {}
-    for name in ("deployment_name", "deployment_prefix", "cluster", "bastion", "addons"):
+    for name in (
+        "deployment_name",
+        "deployment_prefix",
+        "cluster",
+        "bastion",
+        "addons",
+        "bucket",
+        "inference",
+    ):
         field = fields[name]
         alias = field.alias or name
         if alias in raw:

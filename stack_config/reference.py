@@ -1,7 +1,8 @@
-"""The config reference, generated from the field descriptions (README and Pulumi.yaml use it).
+"""The config reference, generated from the field descriptions (docs/configuration.md and
+Pulumi.yaml use it).
 
-`python -m stack_config --markdown` prints it; `--write-readme README.md` (`make docs`) rewrites the
-README's copy between its markers; a test keeps both equal.
+`python -m stack_config --markdown` prints it; `--write docs/configuration.md` (`make docs`)
+rewrites the document's copy between its markers; a test keeps both equal.
 """
 
 from __future__ import annotations
@@ -86,28 +87,29 @@ def reference_markdown() -> str:
     return "\n".join(lines)
 
 
-README_MARKERS = ("<!-- config-reference:start -->", "<!-- config-reference:end -->")
+REFERENCE_MARKERS = ("<!-- config-reference:start -->", "<!-- config-reference:end -->")
 
 
-def write_reference(readme: str) -> None:
-    """Replace the README's config reference (between its markers) with the generated one."""
-    with open(readme, encoding="utf-8") as handle:
+def write_reference(path: str) -> None:
+    """Replace the document's config reference (between its markers) with the generated one."""
+    with open(path, encoding="utf-8") as handle:
         text = handle.read()
-    start, end = README_MARKERS
+    start, end = REFERENCE_MARKERS
     before, _, rest = text.partition(start)
     _, _, after = rest.partition(end)
-    with open(readme, "w", encoding="utf-8") as handle:
+    with open(path, "w", encoding="utf-8") as handle:
         handle.write(f"{before}{start}\n{reference_markdown()}\n{end}{after}")
 
 
 def main(argv: list[str]) -> None:
-    """`python -m stack_config --markdown | --write-readme README.md`; `argv` omits the program."""
+    """`python -m stack_config --markdown | --write docs/configuration.md` (`argv`: no program)."""
     if argv == ["--markdown"]:
         print(reference_markdown())
-    elif argv[:1] == ["--write-readme"] and len(argv) == 2:
+    elif argv[:1] == ["--write"] and len(argv) == 2:
         write_reference(argv[1])
     else:
         print(
-            "usage: python -m stack_config --markdown | --write-readme README.md", file=sys.stderr
+            "usage: python -m stack_config --markdown | --write docs/configuration.md",
+            file=sys.stderr,
         )
         sys.exit(os.EX_USAGE)

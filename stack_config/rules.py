@@ -17,7 +17,7 @@ from stack_config.errors import Problem
 
 if TYPE_CHECKING:
     from stack_config.cluster import AddonsConfig, ClusterConfig
-    from stack_config.sections import BastionConfig
+    from stack_config.sections import BastionConfig, BucketConfig, InferenceConfig
 
 
 def bastion_subnet_id(bastion: BastionConfig, cluster: ClusterConfig) -> str | None:
@@ -34,6 +34,8 @@ def cross_section_problems(
     cluster: ClusterConfig | None,
     bastion: BastionConfig | None,
     addons: AddonsConfig | None = None,
+    bucket: BucketConfig | None = None,
+    inference: InferenceConfig | None = None,
 ) -> list[Problem]:
     """The rules across sections. Each takes part only when every section it reads is valid
     (None: invalid), so they also run, as far as they can, beside other sections' errors."""
@@ -92,7 +94,29 @@ def cross_section_problems(
         )
     if cluster is not None and addons is not None:
         problems += _addon_problems(cluster, addons)
+    if bucket is not None and inference is not None:
+        problems += _bucket_lifecycle_problems(bucket, inference)
     return problems
+
+
+def _bucket_lifecycle_problems(bucket: BucketConfig, inference: InferenceConfig) -> list[Problem]:
+    """`bucket.noncurrentVersionExpirationDays` sets the lifecycle of the buckets the stack
+    creates: with an existing data bucket and no models bucket to create, it sets nothing."""
+    creates_models_bucket = inference.enabled and inference.existing_bucket_name is None
+    if (
+        bucket.existing_bucket_name is None
+        or creates_models_bucket
+        or "noncurrent_version_expiration_days" not in bucket.model_fields_set
+    ):
+        return []
+    return [
+        (
+            "bucket.noncurrentVersionExpirationDays",
+            "only applies to the buckets this stack creates, and with "
+            "poolside:bucket.existingBucketName it creates none (the models bucket is "
+            "switched off or existing); remove it",
+        )
+    ]
 
 
 def _addon_problems(cluster: ClusterConfig, addons: AddonsConfig) -> list[Problem]:

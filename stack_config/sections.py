@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic.alias_generators import to_camel
 
 from naming import DEPLOYMENT_TAG, MAX_PREFIX_LENGTH, Names, default_prefix
 from stack_config.base import Section, defaults, switched_off_problems
@@ -42,7 +43,33 @@ from stack_config.values import (
 )
 
 
+def _created_only(
+    section: Section, key: str, existing: str, settings: tuple[str, ...], what: str
+) -> list[Problem]:
+    """Settings of `what` the stack creates, given beside the `existing` field (of section
+    `key`) that names one it does not create: silently ignored, hence refused, one line per
+    setting naming that field."""
+    if getattr(section, existing) is None:
+        return []
+    existing_key = f"poolside:{key}.{to_camel(existing)}"
+    return [
+        (to_camel(name), f"only applies to {what} this stack creates; remove it or {existing_key}")
+        for name in settings
+        if name in section.model_fields_set
+    ]
+
+
 class KmsConfig(Section):
+    existing_key_arn: KmsKeyArn | None = Field(
+        None,
+        description=(
+            "ARN of an existing customer managed key (in the stack's region; a key ARN, not an "
+            "alias) to use instead of creating one: every grant, the created buckets' SSE-KMS, "
+            "the repositories, the cluster's secrets and the bastion's volume use it. Its key "
+            "policy must admit the deployment (the offline preview prints the statements; "
+            "docs/existing-resources.md). Default: none (a key is created)."
+        ),
+    )
     deletion_window_in_days: Annotated[int, between(7, 30, "days")] = Field(
         30,
         description="Days KMS waits before deleting the key once deletion is scheduled (7-30).",
@@ -55,20 +82,69 @@ class KmsConfig(Section):
         description="Keep the key (and its alias) in AWS when the stack is destroyed.",
     )
 
+    @model_validator(mode="after")
+    def _settings_fit_the_key(self) -> KmsConfig:
+        problems = _created_only(
+            self,
+            "kms",
+            "existing_key_arn",
+            ("deletion_window_in_days", "alias", "retain_on_delete"),
+            "the key",
+        )
+        if problems:
+            raise CrossFieldError(problems)
+        return self
+
 
 class BucketConfig(Section):
+    existing_bucket_name: BucketName | None = Field(
+        None,
+        description=(
+            "Name of an existing bucket (in the stack's region) to use instead of creating one: "
+            "the roles are granted on it, and none of its settings (encryption, versioning, "
+            "bucket policy, lifecycle) is changed. Default: none (a bucket is created)."
+        ),
+    )
+    existing_bucket_kms_key_arn: KmsKeyArn | None = Field(
+        None,
+        description=(
+            "The KMS key the existing bucket's objects are encrypted with (the grants' "
+            "`kms:Decrypt` and `kms:GenerateDataKey*` name it). Default: `kms.existingKeyArn` "
+            "when set, else none (SSE-S3)."
+        ),
+    )
     name: BucketName | None = Field(
         None,
         description="Explicit bucket name. Default: `<deploymentPrefix>-<accountId>`.",
     )
     noncurrent_version_expiration_days: Annotated[int, between(1, 3650, "days")] = Field(
         90,
-        description="Days after which noncurrent object versions are deleted (1-3650).",
+        description=(
+            "Days after which noncurrent object versions are deleted (1-3650), in the buckets "
+            "this stack creates (the data bucket and the models bucket)."
+        ),
     )
     retain_on_delete: bool = Field(
         True,
         description="Keep the bucket and its settings in AWS when the stack is destroyed.",
     )
+
+    @model_validator(mode="after")
+    def _settings_fit_the_bucket(self) -> BucketConfig:
+        problems = _created_only(
+            self, "bucket", "existing_bucket_name", ("name", "retain_on_delete"), "the bucket"
+        )
+        if self.existing_bucket_kms_key_arn is not None and self.existing_bucket_name is None:
+            problems.append(
+                (
+                    "existingBucketKmsKeyArn",
+                    "only applies with poolside:bucket.existingBucketName (the created bucket "
+                    "uses the deployment's key)",
+                )
+            )
+        if problems:
+            raise CrossFieldError(problems)
+        return self
 
 
 class EcrConfig(Section):
@@ -292,11 +368,11 @@ class StackConfig(Section):
     )
     kms: KmsConfig = Field(
         default_factory=defaults(KmsConfig),
-        description="The deployment's KMS key.",
+        description="The deployment's KMS key: created, or an existing one.",
     )
     bucket: BucketConfig = Field(
         default_factory=defaults(BucketConfig),
-        description="The Poolside S3 bucket.",
+        description="The Poolside S3 bucket: created, or an existing one.",
     )
     ecr: EcrConfig = Field(default_factory=defaults(EcrConfig), description="The ECR repositories.")
     cluster: ClusterConfig = Field(description="The EKS cluster: created, or an existing one.")
@@ -333,10 +409,57 @@ class StackConfig(Section):
             cluster=self.cluster,
             bastion=self.bastion,
             addons=self.addons,
+            bucket=self.bucket,
+            inference=self.inference,
         )
         if problems:
             raise CrossFieldError(problems)
         return self
+
+    def data_bucket_name(self, account_id: str) -> str:
+        """The data bucket: the existing one, else the configured or default name."""
+        bucket = self.bucket
+        return bucket.existing_bucket_name or bucket.name or self.names.bucket(account_id)
+
+    @property
+    def data_bucket_key_arn(self) -> str | None:
+        """The key an existing data bucket's objects are encrypted with, as its grants name it:
+        `bucket.existingBucketKmsKeyArn`, else `kms.existingKeyArn` (a customer who brings both
+        usually encrypts the one with the other), else None (SSE-S3). None for a created
+        bucket, which is always encrypted with the deployment's key."""
+        if self.bucket.existing_bucket_name is None:
+            return None
+        return self.bucket.existing_bucket_kms_key_arn or self.kms.existing_key_arn
+
+    @property
+    def data_key_arns(self) -> dict[tuple[str, str], str]:
+        """The existing keys of the deployment's data, by config key: the deployment's and the
+        data bucket's own. Both must be in the stack's partition and region, and are looked up."""
+        keys = {
+            ("kms", "existingKeyArn"): self.kms.existing_key_arn,
+            ("bucket", "existingBucketKmsKeyArn"): self.bucket.existing_bucket_kms_key_arn,
+        }
+        return {loc: arn for loc, arn in keys.items() if arn is not None}
+
+    @property
+    def existing_key_arns(self) -> dict[tuple[str, str], str]:
+        """Each existing key the deployment's roles are granted, by its config key: the data
+        keys, and the models bucket's (with `inference.enabled`)."""
+        models_key = self.inference.existing_bucket_kms_key_arn if self.inference.enabled else None
+        models = {("inference", "existingBucketKmsKeyArn"): models_key} if models_key else {}
+        return {**self.data_key_arns, **models}
+
+    @property
+    def existing_bucket_names(self) -> dict[tuple[str, str], str]:
+        """Each existing bucket the deployment's roles are granted, by its config key: the data
+        bucket, and the models bucket (with `inference.enabled`)."""
+        buckets = {
+            ("bucket", "existingBucketName"): self.bucket.existing_bucket_name,
+            ("inference", "existingBucketName"): (
+                self.inference.existing_bucket_name if self.inference.enabled else None
+            ),
+        }
+        return {loc: name for loc, name in buckets.items() if name is not None}
 
     @property
     def bastion_subnet_id(self) -> str | None:

@@ -166,13 +166,44 @@ Cidr = Annotated[str, AfterValidator(_cidr)]
 ClusterName = Annotated[
     str, pattern(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}", "an EKS cluster name (1-100 characters)")
 ]
-KmsKeyArn = Annotated[
-    str,
-    pattern(
-        r"arn:aws(-us-gov|-cn)?:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}",
-        "the ARN of a KMS key (arn:<partition>:kms:<region>:<account>:key/<id>)",
-    ),
-]
+# A key's id: a UUID, or `mrk-` and 32 hex digits for a multi-Region key.
+_KMS_KEY_ID = r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})"
+_KMS_KEY_ARN = re.compile(
+    r"arn:(?P<partition>aws|aws-us-gov|aws-cn):kms:(?P<region>[a-z]{2}(-gov)?-[a-z]+-\d):"
+    rf"(?P<account>\d{{12}}):key/(?P<id>{_KMS_KEY_ID})"
+)
+_KMS_ALIAS_ARN = re.compile(r"arn:[a-z-]+:kms:[a-z0-9-]*:\d{12}:alias/.+")
+KMS_KEY_ARN_FORM = "the ARN of a KMS key (arn:<partition>:kms:<region>:<account>:key/<id>)"
+
+
+def kms_key_arn_parts(value: str) -> dict[str, str]:
+    """The partition, region, account and id of a key ARN (one `KmsKeyArn` accepted)."""
+    parts = _KMS_KEY_ARN.fullmatch(value)
+    if parts is None:
+        raise ValueError(f"must be {KMS_KEY_ARN_FORM}")
+    return {name: parts[name] for name in ("partition", "region", "account", "id")}
+
+
+def _kms_key_arn(value: str) -> str:
+    # An IAM statement or a key policy controls a key by the key's own ARN; an alias ARN in a
+    # `Resource` controls only the alias operations (AWS KMS Developer Guide, "Using aliases to
+    # control access to KMS keys"), so a grant on one would allow nothing on the key.
+    if _KMS_ALIAS_ARN.fullmatch(value) or value.startswith("alias/"):
+        raise ValueError(
+            "must be the key's ARN, not an alias (IAM grants and key policies name the key "
+            "itself; `aws kms describe-key --key-id <alias>` shows its "
+            "arn:<partition>:kms:<region>:<account>:key/<id>)"
+        )
+    if re.fullmatch(_KMS_KEY_ID, value):
+        raise ValueError(
+            "must be the key's full ARN, not its id: "
+            "arn:<partition>:kms:<region>:<account>:key/<id>"
+        )
+    kms_key_arn_parts(value)
+    return value
+
+
+KmsKeyArn = Annotated[str, AfterValidator(_kms_key_arn)]
 OidcProviderArn = Annotated[
     str,
     pattern(
@@ -283,5 +314,7 @@ def _labels(labels: dict[str, str]) -> dict[str, str]:
 
 
 LabelKey = Annotated[str, AfterValidator(_label_key)]
-Labels = Annotated[dict[str, str], AfterValidator(_labels)]
-LabelValue = Annotated[str, pattern(f"({_LABEL_NAME})?", "a Kubernetes label value")]
+Labels = Annotated[dict[str, Annotated[str, BeforeValidator(quoted_text)]], AfterValidator(_labels)]
+LabelValue = Annotated[
+    str, BeforeValidator(quoted_text), pattern(f"({_LABEL_NAME})?", "a Kubernetes label value")
+]

@@ -199,11 +199,16 @@ def test_stack_outputs(partition: str) -> None:
     inner = recording.one("aws:eks/cluster:Cluster", "cluster-eks-eksCluster")
     eks = recording.one("eks:index:Cluster", "cluster-eks")
     group = recording.one("aws:ec2/securityGroup:SecurityGroup", "bastion-security-group")
-    bedrock_outputs = (
-        {}  # Bedrock is not offered in China: the harness switches it off there
-        if partition == "aws-cn"
-        else {"bedrockCustomizationRoleArn": f"{roles}poolside-acme-bedrock-customization-role"}
-    )
+    customization_role = f"{roles}poolside-acme-bedrock-customization-role"
+    # Bedrock is not offered in China: the harness switches it off there
+    china = partition == "aws-cn"
+    bedrock_outputs = {} if china else {"bedrockCustomizationRoleArn": customization_role}
+    bedrock_values = {} if china else {"bedrock": {"customizationRoleArn": customization_role}}
+    # The cluster security group EKS made (the one the bastion's API rule opens).
+    [api_door] = recording.by_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    cluster_security_group = inner.outputs["vpcConfig"]["clusterSecurityGroupId"]
+    assert api_door.inputs["securityGroupId"] == cluster_security_group
+    repository_url = f"{ACCOUNT_ID}.dkr.ecr.{region}.{suffix}/poolside-acme/api"
     assert outputs == {
         "accountId": ACCOUNT_ID,
         "region": region,
@@ -216,11 +221,13 @@ def test_stack_outputs(partition: str) -> None:
         "ecrRepositoryArns": {
             "api": f"arn:{partition}:ecr:{region}:{ACCOUNT_ID}:repository/poolside-acme/api"
         },
-        "ecrRepositoryUrls": {"api": f"{ACCOUNT_ID}.dkr.ecr.{region}.{suffix}/poolside-acme/api"},
+        "ecrRepositoryUrls": {"api": repository_url},
         "clusterName": "poolside-acme",
         # the cluster pulumi-eks creates, its endpoint (the mocks make it up from its name)
         "clusterEndpoint": inner.outputs["endpoint"],
         "vpcId": CLUSTER["vpcId"],
+        "clusterSecurityGroupId": cluster_security_group,
+        "kubeconfigCommand": f"aws eks update-kubeconfig --name poolside-acme --region {region}",
         # pulumi-eks's kubeconfig of the cluster, marked secret
         "kubeconfig": {
             rpc._special_sig_key: rpc._special_secret_sig,
@@ -260,6 +267,39 @@ def test_stack_outputs(partition: str) -> None:
             ),
         },
         "parameterPath": "/poolside/deployment/acme/",
+        "poolsideHelmValues": {
+            "region": region,
+            "parameterPath": "/poolside/deployment/acme/",
+            "bucketName": f"poolside-acme-{ACCOUNT_ID}",
+            "kmsKeyArn": key_arn,
+            "ecrRepositoryUrls": {"api": repository_url},
+            "podRole": {
+                "roleArn": f"{roles}poolside-acme-eks-pod-role",
+                "serviceAccounts": [
+                    {
+                        "namespace": "poolside",
+                        "name": "core-api-sa",
+                        "create": True,  # the stack creates none: the chart does
+                        "annotations": {
+                            "eks.amazonaws.com/role-arn": f"{roles}poolside-acme-eks-pod-role"
+                        },
+                    }
+                ],
+            },
+            "inference": {
+                "roleArn": f"{roles}poolside-acme-eks-inference-role",
+                "modelsBucketName": f"poolside-acme-models-{ACCOUNT_ID}",
+                "serviceAccount": {
+                    "namespace": "poolside-models",
+                    "name": "inference",
+                    "create": True,
+                    "annotations": {
+                        "eks.amazonaws.com/role-arn": f"{roles}poolside-acme-eks-inference-role"
+                    },
+                },
+            },
+            **bedrock_values,
+        },
         "bastionRoleArn": f"{roles}poolside-acme-bastion-role",
         "bastionInstanceProfileName": "poolside-acme-bastion-instance-profile",
         "bastionInstanceProfileArn": (
@@ -272,6 +312,8 @@ def test_stack_outputs(partition: str) -> None:
     }
     assert re.fullmatch(r"i-[0-9a-f]{17}", instance_id)
     assert re.fullmatch(r"sg-[0-9a-f]{17}", group.id)
+    assert re.fullmatch(r"sg-[0-9a-f]{17}", cluster_security_group)
+    assert cluster_security_group != group.id
     assert outputs["clusterEndpoint"].startswith("https://")
     assert outputs["clusterEndpoint"].endswith(f".{region}.eks.{suffix}")
     assert json.loads(secret_value(outputs["kubeconfig"]))["clusters"] == [

@@ -4,7 +4,9 @@
 program's tests only as their defaults, so a field the wiring dropped (or passed to the wrong
 argument) would keep passing. Here two stacks set every field the reference lists to a value
 other than its default: `CREATED` (a cluster this stack creates, everything on) and `EXISTING`
-(an existing cluster and provider, the optional parts off). `WIRING` has one row per field: the
+(an existing cluster and provider, the optional parts off, the customer's data bucket with its own
+key); `LEAN` (default add-ons off, the customer's key for the buckets the stack creates) and
+`CUSTOMER` (the customer's key and bucket, everything that uses them on). `WIRING` has one row per field: the
 stack that sets it and what it must reach, written out. A field without a row fails
 `test_every_config_field_has_a_row`; a row whose value is the default fails
 `test_every_row_sets_a_value_other_than_the_default`.
@@ -13,6 +15,7 @@ stack that sets it and what it must reach, written out. A field without a row fa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +45,11 @@ PUBLIC_SUBNETS = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"]
 VPC = "vpc-0fedcba9876543210"
 AMI = "ami-0123456789abcdef0"
 CHECKPOINTS_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-8444-555555555555"
+# The customers' keys: the data bucket's own (EXISTING), the deployment's (LEAN), and a
+# multi-Region key's replica (CUSTOMER).
+INITECH_BUCKET_KEY = "arn:aws:kms:us-east-1:123456789012:key/33333333-2222-4333-8444-555555555555"
+HOOLI_KEY = "arn:aws:kms:us-east-1:123456789012:key/44444444-2222-4333-8444-555555555555"
+UMBRELLA_KEY = "arn:aws:kms:us-east-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef"
 
 # A created cluster, every field set, nothing at its default.
 CREATED: dict[str, Any] = {
@@ -129,11 +137,16 @@ EXISTING: dict[str, Any] = {
     "bastion": {"enabled": False},
     "inference": {"enabled": False},
     "addons": {"manageOnExistingCluster": True},
+    "bucket": {
+        "existingBucketName": "initech-data",
+        "existingBucketKmsKeyArn": INITECH_BUCKET_KEY,
+    },
 }
 
 # A created cluster whose default add-ons are off and whose models bucket the stack may delete.
 LEAN: dict[str, Any] = {
     "deploymentName": "hooli",
+    "kms": {"existingKeyArn": HOOLI_KEY},
     "cluster": {"vpcId": VPC, "privateSubnetIds": SUBNETS, "nodeGroups": [{"name": "system"}]},
     "inference": {"retainOnDelete": False},
     "addons": {
@@ -144,11 +157,21 @@ LEAN: dict[str, Any] = {
     },
 }
 
-STACKS = {"created": CREATED, "existing": EXISTING, "lean": LEAN}
+# A security team's stack: its key and its bucket (encrypted with that key), and everything
+# that uses them on (repositories, the bastion, Bedrock, the models bucket, the EBS CSI driver).
+CUSTOMER: dict[str, Any] = {
+    "deploymentName": "umbrella",
+    "kms": {"existingKeyArn": UMBRELLA_KEY},
+    "bucket": {"existingBucketName": "umbrella-data"},
+    "ecr": {"repositories": ["api"]},
+    "cluster": {"vpcId": VPC, "privateSubnetIds": SUBNETS, "nodeGroups": [{"name": "system"}]},
+}
+
+STACKS = {"created": CREATED, "existing": EXISTING, "lean": LEAN, "customer": CUSTOMER}
 
 
 def stack(name: str) -> StackRun:
-    """The program's run of `CREATED` or `EXISTING` (recorded once per session)."""
+    """The program's run of one of `STACKS` (recorded once per session)."""
     if name == "existing":
         return record_stack(EXISTING, cluster_overrides=existing_cluster())
     return record_stack(STACKS[name])
@@ -158,6 +181,9 @@ def stack(name: str) -> StackRun:
 
 ROLE = "aws:iam/role:Role"
 POLICY = "aws:iam/policy:Policy"
+SSE_CONFIGURATION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+)
 
 
 def one(recording: Recording, type_: str) -> RecordedResource:
@@ -217,6 +243,20 @@ def namespaces(recording: Recording) -> list[str]:
     return [r.inputs["metadata"]["name"] for r in recording.by_type("kubernetes:core/v1:Namespace")]
 
 
+def helm(recording: Recording) -> dict[str, Any]:
+    """The `poolsideHelmValues` stack output."""
+    values: dict[str, Any] = recording.stack_outputs["poolsideHelmValues"]
+    return values
+
+
+def accounts_in_helm_values(recording: Recording) -> list[tuple[str, str, bool]]:
+    """(namespace, name, create) of each pod-role service account the Helm values name."""
+    return [
+        (a["namespace"], a["name"], a["create"])
+        for a in helm(recording)["podRole"]["serviceAccounts"]
+    ]
+
+
 # -- what each field reaches --------------------------------------------------------------------
 
 GLOBEX_TAGS = {"owner": "platform", "cost-center": "4711", "poolside:deployment": "globex"}
@@ -226,6 +266,7 @@ ROLES = "arn:aws:iam::123456789012:role/"
 def deployment_name(run: StackRun) -> None:
     r = run.recording
     assert r.stack_outputs["parameterPath"] == "/poolside/deployment/globex/"
+    assert helm(r)["parameterPath"] == "/poolside/deployment/globex/"
     assert set(parameters(r)) == parameter_names("globex")
     assert one(r, "aws:kms/key:Key").inputs["tags"]["poolside:deployment"] == "globex"
     assert one(r, "aws:kms/key:Key").inputs["description"] == (
@@ -297,6 +338,7 @@ def bucket_name(run: StackRun) -> None:
     r = run.recording
     assert one(r, "aws:s3/bucket:Bucket").inputs["bucket"] == "globex-poolside-data"
     assert r.stack_outputs["bucketName"] == "globex-poolside-data"
+    assert helm(r)["bucketName"] == "globex-poolside-data"
     assert parameters(r)["/poolside/deployment/globex/bucket-name"] == "globex-poolside-data"
     s3 = document(r, "ps-globex-pod-s3-access")
     assert s3["PoolsideBucketList"]["Resource"] == ["arn:aws:s3:::globex-poolside-data"]
@@ -325,6 +367,11 @@ def ecr_repositories(run: StackRun) -> None:
     assert r.stack_outputs["ecrRepositoryNames"] == {
         "api": "poolside-globex/api",
         "team/web": "poolside-globex/team/web",
+    }
+    registry = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com"
+    assert helm(r)["ecrRepositoryUrls"] == {
+        "api": f"{registry}/poolside-globex/api",
+        "team/web": f"{registry}/poolside-globex/team/web",
     }
 
 
@@ -363,6 +410,9 @@ def existing_cluster_name(run: StackRun) -> None:
     assert r.by_type("eks:index:Cluster") == []
     assert r.by_type("poolside:aws:NodeGroups") == []
     assert r.stack_outputs["clusterName"] == EXISTING_CLUSTER
+    assert r.stack_outputs["kubeconfigCommand"] == (
+        f"aws eks update-kubeconfig --name {EXISTING_CLUSTER} --region us-east-1"
+    )
     assert parameters(r)["/poolside/deployment/initech/cluster-name"] == EXISTING_CLUSTER
     assert ("aws:eks/getCluster:getCluster", {"name": EXISTING_CLUSTER}) in run.calls
 
@@ -463,8 +513,10 @@ def taint(part: str, value: str) -> Callable[[StackRun], None]:
 def created_service_accounts(run: StackRun) -> None:
     r = run.recording
     assert service_accounts(r) == {("ml", "api"), ("ingress", "lbc"), ("serving", "vllm")}
-    helm = r.stack_outputs["loadBalancerControllerHelmValues"]
-    assert helm["serviceAccount"]["create"] is False  # the stack creates it, not the chart
+    controller = r.stack_outputs["loadBalancerControllerHelmValues"]
+    assert controller["serviceAccount"]["create"] is False  # the stack creates it, not the chart
+    assert [a["create"] for a in helm(r)["podRole"]["serviceAccounts"]] == [False]
+    assert helm(r)["inference"]["serviceAccount"]["create"] is False
 
 
 def existing_service_accounts(run: StackRun) -> None:
@@ -472,6 +524,7 @@ def existing_service_accounts(run: StackRun) -> None:
     # and no inference role (switched off)
     assert service_accounts(run.recording) == {("poolside", "core-api-sa")}
     assert namespaces(run.recording) == ["poolside"]
+    assert accounts_in_helm_values(run.recording) == [("poolside", "core-api-sa", False)]
 
 
 def pod_subjects(recording: Recording) -> Any:
@@ -497,6 +550,9 @@ def pod_service_accounts(run: StackRun) -> None:
     assert pod_subjects(r) == ["system:serviceaccount:ml:api", "system:serviceaccount:ml:jobs-*"]
     # A pattern names no single account to create.
     assert {name for namespace, name in service_accounts(r) if namespace == "ml"} == {"api"}
+    assert accounts_in_helm_values(r) == [("ml", "api", False)]
+    [pattern] = helm(r)["podRole"]["serviceAccountPatterns"]
+    assert (pattern["namespace"], pattern["namePattern"]) == ("ml", "jobs-*")
 
 
 def controller_enabled(run: StackRun) -> None:
@@ -535,6 +591,7 @@ def bedrock_enabled(run: StackRun) -> None:
     r = run.recording
     assert not [p for p in r.by_type(POLICY) if "bedrock" in p.inputs["name"]]
     assert "bedrockCustomizationRoleArn" not in r.stack_outputs
+    assert "bedrock" not in helm(r)
     assert "bedrock" not in json.dumps([p.inputs["policy"] for p in r.by_type(POLICY)])
 
 
@@ -626,6 +683,12 @@ def inference_subject(run: StackRun) -> None:
     assert r.stack_outputs["serviceAccountAnnotations"]["serving:vllm"] == (
         f"eks.amazonaws.com/role-arn: {ROLES}ps-globex-eks-inference-role"
     )
+    assert helm(r)["inference"]["serviceAccount"] == {
+        "namespace": "serving",
+        "name": "vllm",
+        "create": False,
+        "annotations": {"eks.amazonaws.com/role-arn": f"{ROLES}ps-globex-eks-inference-role"},
+    }
 
 
 def inference_existing_bucket(run: StackRun) -> None:
@@ -636,6 +699,7 @@ def inference_existing_bucket(run: StackRun) -> None:
     assert read["ModelCheckpointsList"]["Resource"] == ["arn:aws:s3:::globex-checkpoints"]
     assert read["ModelCheckpointsReadObjects"]["Resource"] == ["arn:aws:s3:::globex-checkpoints/*"]
     assert r.stack_outputs["modelsBucketName"] == "globex-checkpoints"
+    assert helm(r)["inference"]["modelsBucketName"] == "globex-checkpoints"
     assert parameters(r)["/poolside/deployment/globex/models-bucket-name"] == "globex-checkpoints"
 
 
@@ -653,7 +717,8 @@ def inference_enabled(run: StackRun) -> None:
     assert not [role for role in r.by_type(ROLE) if "inference" in role.inputs["name"]]
     assert "modelsBucketName" not in r.stack_outputs
     assert "inferenceRoleArn" not in r.stack_outputs
-    assert [b.name for b in r.by_type("aws:s3/bucket:Bucket")] == ["data-bucket"]
+    assert "inference" not in helm(r)
+    assert r.by_type("aws:s3/bucket:Bucket") == []  # no models bucket (the data bucket is existing)
 
 
 def inference_retain(run: StackRun) -> None:
@@ -662,6 +727,168 @@ def inference_retain(run: StackRun) -> None:
     ]
     assert models.inputs["bucket"] == f"poolside-hooli-models-{ACCOUNT_ID}"
     assert not models.retain_on_delete and not models.protect
+
+
+KEY_RESOURCE_TYPES = ("poolside:aws:KmsKey", "aws:kms/key:Key", "aws:kms/alias:Alias")
+KEY_ARN = r"arn:aws:kms:[a-z0-9-]+:\d{12}:key/[0-9a-z-]+"
+
+
+def no_key_created(recording: Recording) -> None:
+    assert [r for r in recording.resources if r.type in KEY_RESOURCE_TYPES] == []
+    assert "kmsKeyAlias" not in recording.stack_outputs
+
+
+def key_arns_in_plan(recording: Recording) -> set[str]:
+    """Every key ARN any input or output of the plan names."""
+    text = json.dumps([[r.inputs for r in recording.resources], recording.stack_outputs])
+    return set(re.findall(KEY_ARN, text))
+
+
+def sse_keys(recording: Recording) -> dict[str, str]:
+    """The SSE-KMS key of each bucket the stack creates, by the component's name."""
+    found = {}
+    for config in recording.by_type(SSE_CONFIGURATION):
+        [rule] = config.inputs["rules"]
+        assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+        found[config.name.removesuffix("-encryption")] = rule["applyServerSideEncryptionByDefault"][
+            "kmsMasterKeyId"
+        ]
+    return found
+
+
+def existing_key_for_created_buckets(run: StackRun) -> None:
+    r = run.recording
+    no_key_created(r)
+    assert sse_keys(r) == {"data": HOOLI_KEY, "models": HOOLI_KEY}
+    assert cluster_inputs(r)["encryptionConfigKeyArn"] == HOOLI_KEY
+    assert instance(r).inputs["rootBlockDevice"]["kmsKeyId"] == HOOLI_KEY
+    table = one(r, "aws:dynamodb/table:Table")
+    assert table.inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": HOOLI_KEY}
+    assert r.stack_outputs["kmsKeyArn"] == HOOLI_KEY
+    assert parameters(r)["/poolside/deployment/hooli/kms-key-arn"] == HOOLI_KEY
+    assert key_arns_in_plan(r) == {HOOLI_KEY}
+    assert ("aws:kms/getKey:getKey", {"keyId": HOOLI_KEY}) in run.calls
+
+
+def key_statements(recording: Recording) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every statement of the plan's customer-managed policies that names a key, by (policy,
+    Sid)."""
+    return {
+        (p.inputs["name"], stmt["Sid"]): stmt
+        for p in recording.by_type(POLICY)
+        for stmt in policy(p)["Statement"]
+        if re.search(KEY_ARN, json.dumps(stmt.get("Resource")))
+    }
+
+
+ENCRYPT_DECRYPT = ["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"]
+
+
+def existing_key_everywhere(run: StackRun) -> None:
+    r = run.recording
+    no_key_created(r)
+    key = [UMBRELLA_KEY]
+    # every grant of a key, in every policy, names the customer's, and these are all of them
+    statements = key_statements(r)
+    assert {name: stmt["Resource"] for name, stmt in statements.items()} == {
+        ("poolside-umbrella-pod-kms-access", "UseDeploymentKey"): key,
+        ("poolside-umbrella-bastion-default", "ReadDeploymentKey"): key,
+        ("poolside-umbrella-bastion-default", "UseDeploymentKey"): key,
+        ("poolside-umbrella-bastion-default", "DenyKeyDestruction"): key,
+        ("poolside-umbrella-bedrock-customization-data-access", "CustomizationDataKey"): key,
+        ("poolside-umbrella-ebs-csi-kms", "GrantsForEncryptedVolumes"): key,
+        ("poolside-umbrella-ebs-csi-kms", "DataKeysOfEncryptedVolumes"): key,
+        ("poolside-umbrella-inference-models-read", "DecryptWithDeploymentKey"): key,
+    }
+    assert statements["poolside-umbrella-pod-kms-access", "UseDeploymentKey"]["Action"] == (
+        ENCRYPT_DECRYPT
+    )
+    [repository] = r.by_type("aws:ecr/repository:Repository")
+    assert repository.inputs["encryptionConfigurations"] == [
+        {"encryptionType": "KMS", "kmsKey": UMBRELLA_KEY}
+    ]
+    assert sse_keys(r) == {"models": UMBRELLA_KEY}  # the data bucket is the customer's
+    assert cluster_inputs(r)["encryptionConfigKeyArn"] == UMBRELLA_KEY
+    assert instance(r).inputs["rootBlockDevice"]["kmsKeyId"] == UMBRELLA_KEY
+    assert r.stack_outputs["kmsKeyArn"] == UMBRELLA_KEY
+    assert parameters(r)["/poolside/deployment/umbrella/kms-key-arn"] == UMBRELLA_KEY
+    assert key_arns_in_plan(r) == {UMBRELLA_KEY}
+    assert ("aws:kms/getKey:getKey", {"keyId": UMBRELLA_KEY}) in run.calls
+
+
+BUCKET_SATELLITES = {
+    "aws:s3/bucket:Bucket",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    SSE_CONFIGURATION,
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+}
+
+
+def created_buckets(recording: Recording) -> set[str]:
+    """The components of the buckets the stack creates (`data`, `models`), and that each has
+    every one of its settings."""
+    components = {b.name for b in recording.by_type("poolside:aws:Bucket")}
+    for name in components:
+        assert {c.type for c in children_named(recording, name)} == BUCKET_SATELLITES
+    assert len([r for r in recording.resources if r.type in BUCKET_SATELLITES]) == 7 * len(
+        components
+    )
+    return components
+
+
+def children_named(recording: Recording, component_name: str) -> list[RecordedResource]:
+    [component] = [r for r in recording.by_type("poolside:aws:Bucket") if r.name == component_name]
+    return [r for r in recording.resources if r.parent == component.urn]
+
+
+def existing_bucket(run: StackRun) -> None:
+    r = run.recording
+    assert created_buckets(r) == {"models"}
+    bucket, objects = "arn:aws:s3:::umbrella-data", "arn:aws:s3:::umbrella-data/*"
+    grants = {
+        "poolside-umbrella-pod-s3-access": "PoolsideBucket",
+        "poolside-umbrella-bastion-default": "DeploymentBucket",
+        "poolside-umbrella-bedrock-customization-data-access": "CustomizationData",
+    }
+    for policy_name, prefix in grants.items():
+        statements = document(r, policy_name)
+        assert statements[f"{prefix}List"]["Resource"] == [bucket]
+        assert statements[f"{prefix}ReadWriteObjects"]["Resource"] == [objects]
+    assert r.stack_outputs["bucketName"] == "umbrella-data"
+    assert r.stack_outputs["bucketArn"] == bucket
+    assert parameters(r)["/poolside/deployment/umbrella/bucket-name"] == "umbrella-data"
+    # encrypted with the deployment's key (the default): granted as that key, no second grant
+    assert "UseBucketKey" not in json.dumps([p.inputs["policy"] for p in r.by_type(POLICY)])
+    assert ("aws:s3/getBucket:getBucket", {"bucket": "umbrella-data"}) in run.calls
+
+
+def existing_bucket_own_key(run: StackRun) -> None:
+    r = run.recording
+    assert created_buckets(r) == set()
+    [created_key] = r.by_type("aws:kms/key:Key")
+    deployment_key = created_key.outputs["arn"]
+    kms = document(r, "poolside-initech-pod-kms-access")
+    assert kms == {
+        "UseDeploymentKey": {
+            "Effect": "Allow",
+            "Action": ENCRYPT_DECRYPT,
+            "Resource": [deployment_key],
+        },
+        "UseBucketKey": {
+            "Effect": "Allow",
+            "Action": ENCRYPT_DECRYPT,
+            "Resource": [INITECH_BUCKET_KEY],
+        },
+    }
+    s3 = document(r, "poolside-initech-pod-s3-access")
+    assert s3["PoolsideBucketList"]["Resource"] == ["arn:aws:s3:::initech-data"]
+    assert "kms:" not in json.dumps(s3)  # the pod's keys are its KMS Access Policy's
+    assert r.stack_outputs["bucketName"] == "initech-data"
+    assert r.stack_outputs["kmsKeyArn"] == deployment_key
+    assert ("aws:kms/getKey:getKey", {"keyId": INITECH_BUCKET_KEY}) in run.calls
 
 
 def addons_of(recording: Recording) -> dict[str, dict[str, Any]]:
@@ -720,9 +947,13 @@ WIRING = [
     Wire("deploymentName", "created", deployment_name),
     Wire("deploymentPrefix", "created", deployment_prefix),
     Wire("tags", "created", tags),
+    Wire("kms.existingKeyArn", "lean", existing_key_for_created_buckets),
+    Wire("kms.existingKeyArn", "customer", existing_key_everywhere),
     Wire("kms.deletionWindowInDays", "created", kms_deletion_window),
     Wire("kms.alias", "created", kms_alias),
     Wire("kms.retainOnDelete", "created", kms_retain),
+    Wire("bucket.existingBucketName", "customer", existing_bucket),
+    Wire("bucket.existingBucketKmsKeyArn", "existing", existing_bucket_own_key),
     Wire("bucket.name", "created", bucket_name),
     Wire("bucket.noncurrentVersionExpirationDays", "created", bucket_noncurrent_days),
     Wire("bucket.retainOnDelete", "created", bucket_retain),

@@ -7,7 +7,7 @@ import json
 import pulumi
 import pytest
 
-from components.bucket import Bucket, BucketArgs
+from components.bucket import Bucket, BucketArgs, ExistingBucket
 from policies.documents import document, render
 from tests.support.harness import KEY_ARN, PARTITIONS, TAGS, run_stack
 from tests.support.policies import policy
@@ -167,3 +167,52 @@ def test_bucket_can_be_deleted_with_the_stack_when_asked() -> None:
     recording = run_stack(program=lambda: build_bucket("aws", retain=False))
     component = recording.one("poolside:aws:Bucket", "data")
     assert not any(r.retain_on_delete for r in recording.resources if r.parent == component.urn)
+
+
+OWN_KEY = KEY_ARN["aws"]
+DEPLOYMENT_KEY = OWN_KEY.replace("00000000-0000-4000", "11111111-1111-4111")
+
+
+def build_existing_grants() -> None:
+    sse_kms = ExistingBucket("aws", "customer-data", OWN_KEY)
+    sse_s3 = ExistingBucket("aws", "customer-data")
+    pulumi.export("readWrite", render(document(sse_kms.grant_read_write("Data"))))
+    pulumi.export("sseS3ReadWrite", render(document(sse_s3.grant_read_write("Data"))))
+    pulumi.export("beside", render(document(sse_kms.grant_key_beside(DEPLOYMENT_KEY))))
+
+
+def test_an_existing_bucket_grants_read_write_with_its_own_key_if_any() -> None:
+    outputs = run_stack(program=build_existing_grants, key="existing-bucket-grants").stack_outputs
+    bucket_statements = [
+        {
+            "Sid": "DataList",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": ["arn:aws:s3:::customer-data"],
+        },
+        {
+            "Sid": "DataReadWriteObjects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": ["arn:aws:s3:::customer-data/*"],
+        },
+    ]
+    own_key = {
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
+        "Resource": [OWN_KEY],
+    }
+    assert json.loads(outputs["readWrite"])["Statement"] == [
+        *bucket_statements,
+        {"Sid": "UseBucketKey", **own_key},
+    ]
+    assert json.loads(outputs["sseS3ReadWrite"])["Statement"] == bucket_statements
+    assert json.loads(outputs["beside"])["Statement"] == [{"Sid": "UseBucketKey", **own_key}]
+
+
+def test_an_existing_buckets_key_is_granted_beside_only_when_it_is_another() -> None:
+    bucket = ExistingBucket("aws", "customer-data", OWN_KEY)
+    assert bucket.grant_key_beside(OWN_KEY) == []  # the deployment's key: granted apart already
+    assert ExistingBucket("aws", "customer-data").grant_key_beside(OWN_KEY) == []  # SSE-S3
+    assert bucket.bucket_name == "customer-data"
+    assert bucket.arn == "arn:aws:s3:::customer-data"

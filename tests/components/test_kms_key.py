@@ -8,7 +8,7 @@ import re
 import pulumi
 import pytest
 
-from components.kms_key import KmsKey, KmsKeyArgs
+from components.kms_key import ExistingKey, KmsKey, KmsKeyArgs
 from policies.documents import document, render
 from tests.support.harness import ACCOUNT_ID, PARTITIONS, TAGS, environment, run_stack
 from tests.support.policies import policy
@@ -76,3 +76,17 @@ def test_key_can_be_deleted_with_the_stack_when_asked() -> None:
     recording = run_stack(program=lambda: build_key("aws", retain=False))
     assert not recording.one("aws:kms/key:Key", "kms-key").retain_on_delete
     assert not recording.one("aws:kms/alias:Alias", "kms-alias").retain_on_delete
+
+
+def test_an_existing_key_grants_as_a_created_one_and_has_no_alias() -> None:
+    arn = "arn:aws:kms:us-east-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef"
+    key = ExistingKey(arn)
+    assert key.grant_encrypt_decrypt() == [
+        {
+            "Sid": "UseDeploymentKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
+            "Resource": [arn],
+        }
+    ]
+    assert key.alias_name is None

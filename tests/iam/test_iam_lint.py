@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from policy.iam_actions import service_actions as _service_actions
+from policy.iam_actions import service_prefixes as _service_prefixes
 from tests.support.iam_lint import (
-    _service_actions,
-    _service_prefixes,
     actions_requiring_star,
     arn_matches_format,
     lint_policy,

@@ -6,18 +6,25 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from iam_quotas import iam_size
 from naming import BASTION_POLICIES, Policy, Role
 from offline_preview.engine import Recording
 from offline_preview.iam_plan import planned_roles
+from offline_preview.render import existing_key_policy
 from offline_preview.review import AWS_MANAGED_POLICY_USES, NOT_IN_CATALOG, to_markdown
 from policies.catalog import POLICY_ORIGINS, ROLE_ORIGINS
-from tests.support.examples import EXAMPLE_STACKS, example_recording
-from tests.support.harness import CLUSTER, run_stack
+from policy.iam_limits import iam_size
+from tests.support.examples import EXAMPLE_STACKS, example_output, example_recording
+from tests.support.harness import CLUSTER, REGIONS, environment, run_stack
+from tests.support.preview import run_preview
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-8444-555555555555"
+BUCKET_KEY = "arn:aws:kms:us-east-1:123456789012:key/99999999-8888-4777-8666-555555555555"
 
 # Configurations beyond the example stacks whose documents must hold the same properties.
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -34,14 +41,36 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "loadBalancerController": {"enabled": False},
         "addons": {"ebsCsiDriver": {"enabled": False}},
     },
+    "customer": {
+        "kms": {"existingKeyArn": KEY},
+        "bucket": {"existingBucketName": "acme-data", "existingBucketKmsKeyArn": BUCKET_KEY},
+        "inference": {"existingBucketName": "acme-models"},
+    },
 }
+CUSTOMER_SECTION = "The customer's key and bucket"
+
+
+def stack_file(directory: Path, keys: Mapping[str, Any]) -> Path:
+    """A stack file of the harness's deployment (`record_stack`'s) with these `poolside` keys."""
+    poolside = {"deploymentName": "acme", "cluster": CLUSTER, **keys}
+    config = {"aws:region": REGIONS["aws"], **{f"poolside:{k}": v for k, v in poolside.items()}}
+    path = directory / "Pulumi.variant.yaml"
+    path.write_text(json.dumps({"config": config}))  # JSON is YAML
+    return path
 
 
 @pytest.fixture(scope="module", params=[*EXAMPLE_STACKS, *VARIANTS])
-def plan(request: pytest.FixtureRequest) -> tuple[Recording, str]:
+def plan(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Recording, str]:
+    """A plan and its document, as `python -m offline_preview --format markdown` prints it."""
     name = request.param
-    recording = example_recording(name) if name in EXAMPLE_STACKS else run_stack(VARIANTS[name])
-    return recording, to_markdown(recording)
+    if name in EXAMPLE_STACKS:
+        return example_recording(name), example_output(name, "markdown")
+    path = stack_file(tmp_path_factory.mktemp(name), VARIANTS[name])
+    printed = run_preview("--config-file", str(path), "--format", "markdown")
+    assert printed.exit_code == 0, printed.stderr
+    return run_stack(VARIANTS[name]), printed.stdout
 
 
 def listed(value: Any) -> list[Any]:
@@ -192,7 +221,8 @@ def test_the_quotas_list_every_role_and_policy_with_their_size(
     for role in planned_roles(recording):
         trust = iam_size(role.trust_text)
         assert f"| `{role.name}` | trust policy | {trust:,} | 2,048 | {2048 - trust:,} (" in quotas
-        attached = len(role.policies) + len(role.managed_policy_arns)
+        managed = [p for p in role.policies if not p.inline]
+        attached = len(managed) + len(role.managed_policy_arns)
         assert f"| `{role.name}` | managed policies attached | {attached} | 10 |" in quotas
         for policy in role.policies:
             size = iam_size(policy.text)
@@ -280,3 +310,47 @@ def test_the_diagram_is_well_formed_mermaid(plan: tuple[Recording, str]) -> None
             assert re.fullmatch(r'  subgraph [a-z]+ \["[A-Za-z ]+"\]|  end', line), line
     assert edges
     assert {node for edge in edges for node in edge} <= declared
+
+
+def test_the_customers_key_and_bucket_are_named_with_what_each_keys_policy_needs(
+    tmp_path: Path,
+) -> None:
+    """The config keys that name them, and per key the statements `existing_key_policy` reads
+    from the plan (what the text plan prints too); the diagram labels them as the customer's."""
+    keys = VARIANTS["customer"]
+    printed = run_preview("--config-file", str(stack_file(tmp_path, keys)), "--format", "markdown")
+    assert printed.exit_code == 0, printed.stderr
+    customer = section(printed.stdout, CUSTOMER_SECTION)
+    assert [line for line in customer.splitlines() if line.startswith("| `poolside:")] == [
+        f"| `poolside:bucket.existingBucketKmsKeyArn` | KMS key `{BUCKET_KEY}` |",
+        "| `poolside:bucket.existingBucketName` | S3 bucket `acme-data` |",
+        "| `poolside:inference.existingBucketName` | S3 bucket `acme-models` |",
+        f"| `poolside:kms.existingKeyArn` | KMS key `{KEY}` |",
+    ]
+    recording = run_stack(keys)
+    blocks = re.findall(
+        r"^### Key policy statements `([^`]+)` needs \(`([^`]+)`\)\n.*?```json\n(.*?)\n```",
+        customer,
+        flags=re.MULTILINE | re.DOTALL,
+    )
+    assert [(arn, key) for arn, key, _ in blocks] == [
+        (KEY, "poolside:kms.existingKeyArn"),
+        (BUCKET_KEY, "poolside:bucket.existingBucketKmsKeyArn"),
+    ]
+    for arn, _, block in blocks:
+        needed = existing_key_policy(recording, environment("aws"), arn)
+        assert needed  # each key is granted to some role
+        assert json.loads(block) == needed
+    chart = mermaid(printed.stdout)
+    assert "S3 bucket acme-data (the customer's)" in chart
+    assert "S3 bucket acme-models (the customer's)" in chart
+    assert "KMS key 11111111-2222-4333-8444-555555555555 (the customer's)" in chart
+    assert "KMS key 99999999-8888-4777-8666-555555555555 (the customer's)" in chart
+    assert "(the customer's)" not in section(printed.stdout, "Roles")
+
+
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
+def test_a_stack_that_brings_no_key_or_bucket_has_no_customer_section(stack: str) -> None:
+    document = example_output(stack, "markdown")
+    assert f"## {CUSTOMER_SECTION}" not in document
+    assert "(the customer's)" not in document

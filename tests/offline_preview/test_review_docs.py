@@ -8,8 +8,7 @@ import difflib
 
 import pytest
 
-from offline_preview.review import to_markdown
-from tests.support.examples import EXAMPLE_STACKS, example_recording
+from tests.support.examples import EXAMPLE_STACKS, example_output
 from tests.support.harness import PROJECT_ROOT
 
 DOCS = PROJECT_ROOT / "docs" / "iam"
@@ -20,7 +19,7 @@ def test_the_committed_review_document_is_the_rendered_one(stack: str) -> None:
     path = DOCS / f"{stack}.md"
     assert path.is_file(), f"docs/iam/{stack}.md is missing: run `make docs`"
     committed = path.read_text(encoding="utf-8")
-    rendered = to_markdown(example_recording(stack))
+    rendered = example_output(stack, "markdown")
     changes = "\n".join(
         list(
             difflib.unified_diff(

@@ -167,6 +167,21 @@ def test_a_numeric_tag_value_says_to_quote_it() -> None:
     ]
 
 
+def test_a_numeric_or_boolean_label_or_taint_value_says_to_quote_it() -> None:
+    group = {
+        "name": "gpu",
+        "labels": {"tier": 2, "team": "ml"},
+        "taints": [{"key": "nvidia.com/gpu", "value": True, "effect": "NO_SCHEDULE"}],
+    }
+    cluster = {**CREATED, "nodeGroups": [group]}
+    assert problems_of({"deploymentName": "acme", "cluster": cluster}) == [
+        'poolside:cluster.nodeGroups[0].labels.tier: must be text: quote it ("2"), or set it '
+        "with `pulumi config set --path --type string` (got 2)",
+        'poolside:cluster.nodeGroups[0].taints[0].value: must be text: quote it ("true"), or '
+        "set it with `pulumi config set --path --type string` (got true)",
+    ]
+
+
 def off(section: str, key: str) -> str:
     enabled = f"poolside:{section}.enabled"
     return (

@@ -50,8 +50,9 @@ def test_bad_inference_values_are_one_line_each_naming_the_key() -> None:
         "poolside:inference.existingBucketName: must be an S3 bucket name: 3-63 lowercase "
         "letters, digits, dots or hyphens, starting and ending with a letter or digit "
         '(got "Not_A_Bucket")',
-        "poolside:inference.existingBucketKmsKeyArn: must be the ARN of a KMS key "
-        '(arn:<partition>:kms:<region>:<account>:key/<id>) (got "alias/models")',
+        "poolside:inference.existingBucketKmsKeyArn: must be the key's ARN, not an alias (IAM "
+        "grants and key policies name the key itself; `aws kms describe-key --key-id <alias>` "
+        'shows its arn:<partition>:kms:<region>:<account>:key/<id>) (got "alias/models")',
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,12 +121,16 @@ def record_stack(
     *,
     partition: str = "aws",
     cluster_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    absent: Collection[str] = (),
+    lookup_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     program: Callable[[], None] | None = None,
     key: str | None = None,
 ) -> StackRun:
     """Run the whole program (or `program`) with deployment `acme` plus `poolside` keys.
 
     `cluster_overrides`: what `eks.get_cluster` reports differently for a named existing cluster.
+    `absent`: existing keys (ARNs) and buckets (names) the look-ups report missing;
+    `lookup_overrides`: what they report differently for one (`PoolsideMocks`).
     A whole-program run is recorded once per session; a `program` run only when its `key` names
     what it builds (the same key must mean the same program). A run that raises is not kept."""
     env = environment(partition)
@@ -136,12 +140,15 @@ def record_stack(
     keys.update(poolside or {})
     config = engine_config(keys, env.region)
     overrides = {name: dict(state) for name, state in (cluster_overrides or {}).items()}
+    lookups = {name: dict(state) for name, state in (lookup_overrides or {}).items()}
     cache_key = None
     if program is None or key is not None:
-        cache_key = json.dumps([config, partition, overrides, key], sort_keys=True)
+        cache_key = json.dumps(
+            [config, partition, overrides, sorted(absent), lookups, key], sort_keys=True
+        )
         if cache_key in _RUNS:
             return copy.deepcopy(_RUNS[cache_key])
-    mocks = PoolsideMocks(env, cluster_overrides=overrides)
+    mocks = PoolsideMocks(env, cluster_overrides=overrides, absent=absent, lookup_overrides=lookups)
     if program is None:
         recording = run_program(config, mocks, stack="test")
     else:
