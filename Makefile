@@ -13,6 +13,7 @@ BIN := $(VENV)/bin
 TOOLS := .tools
 STACK ?= dev
 UV ?= $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
+EXAMPLE_STACKS := dev govcloud china
 
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
@@ -135,14 +136,20 @@ unit: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.tools.bench --python $(PYTHON) $(BENCH_ARGS)
 
-## make docs: regenerate the config reference (docs/configuration.md) from stack_config/
+## make docs: regenerate the config reference (docs/configuration.md) from stack_config/, and the
+##     IAM review document of each example stack (docs/iam/<stack>.md) from its offline plan
 docs: $(VENV)/.runtime-installed
 	$(BIN)/python -m stack_config --write docs/configuration.md
+	mkdir -p docs/iam
+	for stack in $(EXAMPLE_STACKS); do \
+	  $(BIN)/python -m offline_preview --stack $$stack --format markdown > docs/iam/$$stack.md.tmp \
+	    && mv docs/iam/$$stack.md.tmp docs/iam/$$stack.md || { rm -f docs/iam/$$stack.md.tmp; exit 1; }; \
+	done
 
 ## make snapshots: rewrite the example stacks' URN snapshots (tests/snapshots/); only for an
 ##     intended rename, which also needs an alias on the renamed resource
 snapshots: $(VENV)/.runtime-installed
-	for stack in dev govcloud china; do \
+	for stack in $(EXAMPLE_STACKS); do \
 	  $(BIN)/python -m offline_preview --stack $$stack --format urns > tests/snapshots/$$stack.urns || exit 1; \
 	done
 

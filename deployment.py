@@ -17,6 +17,7 @@ from aws_environment import AwsEnvironment
 from components.bastion import Bastion, BastionArgs
 from components.bucket import Bucket, BucketArgs, ExistingBucket
 from components.cluster_addons import (
+    SELF_MANAGED_BY_EKS,
     AddonSpec,
     ClusterAddons,
     ClusterAddonsArgs,
@@ -35,7 +36,7 @@ from components.oidc_provider import OidcProvider, OidcProviderArgs
 from components.service_accounts import ServiceAccounts, ServiceAccountsArgs
 from naming import Role
 from stack_config import ClusterConfig, StackConfig
-from workload_roles import WorkloadRoles, managed_addons
+from workload_roles import WorkloadRoles, enabled_addons, managed_addons
 from workload_roles import build_workload_roles as build_workload_roles
 
 # Kubernetes' own namespaces always exist; any other Poolside namespace is created with its
@@ -172,6 +173,7 @@ def build_cluster(
             public_access_cidrs=settings.public_access_cidrs,
             authentication_mode=settings.authentication_mode,
             enabled_log_types=settings.enabled_log_types,
+            bootstrap_self_managed_addons=eks_installs_its_own_addons(config),
             tags=tags,
         ),
     )
@@ -184,6 +186,14 @@ def build_cluster(
         ),
     )
     return Cluster(cluster=cluster, oidc=oidc)
+
+
+def eks_installs_its_own_addons(config: StackConfig) -> bool:
+    """Whether a created cluster lets EKS install its self-managed `vpc-cni`, `kube-proxy` and
+    `coredns`: only when the config leaves one of them out of the program's add-ons, so that the
+    cluster still gets a pod network, Service routing and DNS. Otherwise the program's add-ons
+    are the only copies, and nothing runs that the plan does not show."""
+    return not set(SELF_MANAGED_BY_EKS) <= set(enabled_addons(config))
 
 
 def node_group_specs(config: StackConfig) -> list[NodeGroupSpec]:

@@ -77,6 +77,15 @@ BASTION_POLICIES = (
 MAX_PREFIX_LENGTH = IAM_ROLE_NAME_MAX - max(len(f"-{role}") for role in Role)
 
 
+def split_role_name(role_name: str) -> tuple[str, Role] | None:
+    """A role name the program gives, `<prefix>-<role>`, as (prefix, role); None for another."""
+    matches = [role for role in Role if role_name.endswith(f"-{role}")]
+    if not matches:
+        return None
+    role = max(matches, key=len)
+    return role_name[: -len(f"-{role}")], role
+
+
 def default_prefix(deployment_name: str) -> str:
     """The prefix of every IAM name when `deploymentPrefix` is not set."""
     return f"poolside-{deployment_name}"
@@ -112,6 +121,11 @@ class Names:
 
     def bastion_policy(self, purpose: str) -> str:
         return f"{self.bastion_policy_prefix}-{purpose}"
+
+    def role_policy(self, role: Role, purpose: str) -> str:
+        """The customer-managed policy of `purpose` that `role` holds: the bastion's carry its
+        own prefix (`bastion_policy`), every other role's `policy`."""
+        return self.bastion_policy(purpose) if role is Role.BASTION else self.policy(purpose)
 
     @property
     def bastion_instance_profile(self) -> str:

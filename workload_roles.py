@@ -228,9 +228,14 @@ def managed_addons(config: StackConfig, cluster: EksCluster) -> dict[str, str | 
     """EKS add-on name -> pinned version (None: resolved), for each add-on the program manages:
     the enabled ones of a created cluster; of an existing one, only with
     `addons.manageOnExistingCluster`."""
-    addons = config.addons
-    if not cluster.created and not addons.manage_on_existing_cluster:
+    if not cluster.created and not config.addons.manage_on_existing_cluster:
         return {}
+    return enabled_addons(config)
+
+
+def enabled_addons(config: StackConfig) -> dict[str, str | None]:
+    """EKS add-on name -> pinned version (None: resolved), for each add-on the config enables."""
+    addons = config.addons
     settings = {
         VPC_CNI: addons.vpc_cni,
         KUBE_PROXY: addons.kube_proxy,

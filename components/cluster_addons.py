@@ -5,8 +5,9 @@ Every add-on the program manages is an `aws.eks.Addon` with:
 * `addon_version`: the version pinned in config, else the newest EKS publishes for the cluster's
   Kubernetes version (`aws.eks.get_addon_version(most_recent=True)`, looked up at every run, so
   an unpinned add-on follows new builds and a control-plane upgrade; pin for change control);
-* `resolve_conflicts_on_create="OVERWRITE"` (take over the self-managed copy EKS installs with a
-  new cluster), `resolve_conflicts_on_update="PRESERVE"` (keep what an operator changed by hand);
+* `resolve_conflicts_on_create="OVERWRITE"` (take over a self-managed copy: EKS installs
+  `SELF_MANAGED_BY_EKS` in a new cluster unless told not to, and an existing cluster may run
+  them), `resolve_conflicts_on_update="PRESERVE"` (keep what an operator changed by hand);
 * the deployment's tags, and delete-before-replace: EKS allows one add-on of a name per cluster.
 
 Order. On a cluster the program creates, `NodeGroups` creates `BEFORE_NODES` (the pod network
@@ -43,11 +44,18 @@ BEFORE_NODES = (VPC_CNI, KUBE_PROXY)
 # After the node groups: their pods need nodes to schedule on.
 AFTER_NODES = (COREDNS, EBS_CSI_DRIVER, METRICS_SERVER, SNAPSHOT_CONTROLLER)
 ADDON_NAMES = (*BEFORE_NODES, *AFTER_NODES)
+# What EKS installs itself, self-managed, in a new cluster unless `bootstrapSelfManagedAddons` is
+# false (Amazon EKS API Reference, CreateCluster: "the default networking add-ons").
+SELF_MANAGED_BY_EKS = (VPC_CNI, KUBE_PROXY, COREDNS)
 
 # The EBS CSI controller's IRSA role: its service account, and AWS's managed policy for the EC2
 # side (a service-role policy: `arn:<partition>:iam::aws:policy/service-role/<name>`).
 EBS_CSI_SERVICE_ACCOUNT = "kube-system:ebs-csi-controller-sa"
 EBS_CSI_POLICY = "AmazonEBSCSIDriverPolicy"
+EBS_CSI_POLICY_USE = (
+    "the EBS CSI controller creates, attaches, detaches, snapshots and deletes volumes (creates "
+    "and deletes tag-conditioned; attach and detach on any volume of the account)"
+)
 EBS_CSI_POLICY_PATH = "/service-role/"
 
 
@@ -102,7 +110,7 @@ def managed_addon(
         addon_name=spec.name,
         addon_version=addon_version(spec, kubernetes_version, parent),
         service_account_role_arn=spec.service_account_role_arn,
-        # Take over the self-managed copy EKS installs with a cluster; keep manual changes.
+        # Take over a self-managed copy (SELF_MANAGED_BY_EKS); keep manual changes.
         resolve_conflicts_on_create="OVERWRITE",
         resolve_conflicts_on_update="PRESERVE",
         tags=dict(tags),

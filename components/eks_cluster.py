@@ -8,7 +8,10 @@ pulumi-eks (`create_oidc_provider=False`): `OidcProvider` does it, or reuses an 
 The node groups, and the add-ons that must come before and after them, are `NodeGroups`'s: the
 VPC CNI runs with its own IRSA role, which needs the OIDC provider, which needs this cluster.
 pulumi-eks therefore creates none of the add-ons (`vpc-cni`, `kube-proxy`, `coredns`): the
-program manages each explicitly (`components/cluster_addons.py`).
+program manages each explicitly (`components/cluster_addons.py`), and EKS installs no
+self-managed copies of them either while the program manages all three
+(`bootstrap_self_managed_addons`). pulumi-eks's own security groups are off: nothing uses them
+(see `components/eks_internals.py`, which lists what pulumi-eks still creates inside).
 """
 
 from __future__ import annotations
@@ -25,17 +28,29 @@ from aws_environment import AwsEnvironment
 from components.iam_role import IamRole, IamRoleArgs
 from policies.trust import service_trust
 
-CLUSTER_ROLE_POLICIES = ("AmazonEKSClusterPolicy",)
+# The AWS-managed policies of the cluster and node roles, each with what it is for (the review
+# document prints it).
+CLUSTER_ROLE_POLICIES = {
+    "AmazonEKSClusterPolicy": (
+        "what EKS needs to manage the cluster's AWS resources on its behalf (AWS's required "
+        "cluster role policy)"
+    ),
+}
 # What every EKS node needs: join the cluster and pull images. Not `AmazonEKS_CNI_Policy`: the VPC
 # CNI (`kube-system:aws-node`) has its own IRSA role (`NodeGroups`), as AWS recommends ("Configure
 # Amazon VPC CNI plugin to use IRSA"), so the node role cannot create or change network
 # interfaces anywhere in the account.
-NODE_ROLE_POLICIES = (
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEC2ContainerRegistryReadOnly",
-)
+NODE_ROLE_POLICIES = {
+    "AmazonEKSWorkerNodePolicy": "nodes describe the cluster and their instances to join it",
+    "AmazonEC2ContainerRegistryReadOnly": (
+        "nodes pull images: read-only ECR on every repository of the account"
+    ),
+}
 # The VPC CNI's IRSA role holds this AWS-managed policy.
 VPC_CNI_POLICY = "AmazonEKS_CNI_Policy"
+VPC_CNI_POLICY_USE = (
+    "the VPC CNI gives pods network interfaces and addresses: EC2 network-interface writes on `*`"
+)
 VPC_CNI_SERVICE_ACCOUNT = "kube-system:aws-node"
 
 
@@ -87,6 +102,10 @@ class EksClusterArgs:
     """The public endpoint's allowlist (only with `endpoint_public_access`)."""
     authentication_mode: str = "API"
     enabled_log_types: Sequence[str] = ("api", "audit", "authenticator")
+    bootstrap_self_managed_addons: bool = True
+    """Let EKS install its self-managed `vpc-cni`, `kube-proxy` and `coredns` in a new cluster
+    (EKS's default); off when the program manages all three as add-ons. Read at creation only:
+    pulumi-eks ignores later changes, so a deployed cluster is never replaced for it."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -184,7 +203,7 @@ class EksCluster(pulumi.ComponentResource):
                 trust_policy=service_trust(env.service_principal("eks")),
                 description="EKS control plane of the Poolside deployment",
                 policy_name_prefix=args.policy_name_prefix,
-                managed_policy_arns=self._managed_policy_arns(env, CLUSTER_ROLE_POLICIES),
+                managed_policy_arns=self._managed_policy_arns(env, list(CLUSTER_ROLE_POLICIES)),
                 tags=args.tags,
             ),
             opts=child,
@@ -196,7 +215,7 @@ class EksCluster(pulumi.ComponentResource):
                 trust_policy=service_trust(env.service_principal("ec2")),
                 description="EKS managed nodes of the Poolside deployment",
                 policy_name_prefix=args.policy_name_prefix,
-                managed_policy_arns=self._managed_policy_arns(env, NODE_ROLE_POLICIES),
+                managed_policy_arns=self._managed_policy_arns(env, list(NODE_ROLE_POLICIES)),
                 tags=args.tags,
             ),
             opts=child,
@@ -218,6 +237,12 @@ class EksCluster(pulumi.ComponentResource):
             encryption_config_key_arn=args.kms_key_arn,
             service_role=self.cluster_role.role,
             skip_default_node_group=True,
+            # No pulumi-eks cluster and node security groups: managed nodes with a launch template
+            # that names no security group get EKS's own cluster security group, which also
+            # carries the bastion's API rule; pulumi-eks's groups would be attached to nothing but
+            # the control plane, with egress to 0.0.0.0/0.
+            skip_default_security_groups=True,
+            bootstrap_self_managed_addons=args.bootstrap_self_managed_addons,
             # CoreDNS needs nodes to become healthy: `NodeGroups` creates it after them,
             # instead of pulumi-eks before any node exists (the add-on then times out).
             coredns_addon_options={"enabled": False},

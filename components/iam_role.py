@@ -18,8 +18,7 @@ import pulumi_aws as aws
 
 from components.replacement import delete_first
 from policies.documents import Document, render
-
-MAX_MANAGED_POLICIES_PER_ROLE = 10  # IAM's default quota of managed policies attached to a role
+from policy.iam_limits import ROLE_MANAGED_POLICIES_MAX
 
 
 @dataclass(frozen=True)
@@ -53,10 +52,10 @@ class IamRole(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         count = len(args.policies) + len(args.managed_policy_arns)
-        if count > MAX_MANAGED_POLICIES_PER_ROLE:
+        if count > ROLE_MANAGED_POLICIES_MAX:
             raise ValueError(
                 f"role {args.role_name} would have {count} managed policies; IAM allows "
-                f"{MAX_MANAGED_POLICIES_PER_ROLE} per role"
+                f"{ROLE_MANAGED_POLICIES_MAX} per role"
             )
         super().__init__("poolside:aws:IamRole", name, None, opts)
 

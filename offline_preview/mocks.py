@@ -233,7 +233,11 @@ class PoolsideMocks(pulumi.runtime.Mocks):
         return arn, {**args.inputs, "arn": arn}
 
     def _eks_cluster(self, args: pulumi.runtime.MockResourceArgs) -> MockState:
-        """pulumi-eks's remote component: the monitor sees only `eks:index:Cluster`."""
+        """pulumi-eks's remote component: the monitor sees only `eks:index:Cluster`.
+
+        Its `aws:eks/cluster:Cluster` is returned as a reference, so it is a step of the plan,
+        named as pulumi-eks names it (`<component>-eksCluster`); the rest of what the component
+        creates inside is listed in `components/eks_internals.py`."""
         name = self.physical_name(args)
         state = self.cluster_state(
             name, vpc_id=args.inputs.get("vpcId"), version=args.inputs.get("version")
@@ -241,14 +245,22 @@ class PoolsideMocks(pulumi.runtime.Mocks):
         kubeconfig = json.dumps(
             {"apiVersion": "v1", "kind": "Config", "clusters": [{"name": name}]}
         )
+        # Without its own groups, pulumi-eks reports EKS's cluster security group for both.
+        eks_group = state["vpcConfig"]["clusterSecurityGroupId"]
+        own_groups = not args.inputs.get("skipDefaultSecurityGroups")
+        inner = f"{args.name}-eksCluster"
         return f"{name}-component", {
             **args.inputs,
-            "eksCluster": self.resource_reference("aws:eks/cluster:Cluster", name, state),
+            "eksCluster": self.resource_reference("aws:eks/cluster:Cluster", inner, state),
             "kubeconfig": json.loads(kubeconfig),
             "kubeconfigJson": kubeconfig,
             "oidcIssuer": state["identities"][0]["oidcs"][0]["issuer"].removeprefix("https://"),
-            "clusterSecurityGroupId": "sg-" + _digest(name, "cluster", length=17),
-            "nodeSecurityGroupId": "sg-" + _digest(name, "node", length=17),
+            "clusterSecurityGroupId": (
+                "sg-" + _digest(name, "cluster", length=17) if own_groups else eks_group
+            ),
+            "nodeSecurityGroupId": (
+                "sg-" + _digest(name, "node", length=17) if own_groups else eks_group
+            ),
         }
 
     def _iam_instance_profile(self, args: pulumi.runtime.MockResourceArgs) -> MockState:

@@ -14,9 +14,14 @@ from components.kms_key import (
     existing_key_statements,
 )
 from offline_preview.engine import RecordedResource, Recording
+from offline_preview.iam_plan import PlannedRole, as_list, planned_roles, unattached_policies
 from policies.documents import Statement
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+KeyPolicies = dict[str, tuple[str, list[Statement]]]
+"""Each existing key by its config key (`poolside:kms.existingKeyArn`): its ARN, and the
+statements its key policy needs (`existing_key_policy`)."""
 
 
 def _plain(value: Any) -> Any:
@@ -94,15 +99,11 @@ def to_preview_json(recording: Recording) -> dict[str, Any]:
     }
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _policy_lines(policy_json: str, indent: str) -> list[str]:
     lines: list[str] = []
     for stmt in json.loads(policy_json).get("Statement", []):
-        actions = ", ".join(_as_list(stmt.get("Action", stmt.get("NotAction", []))))
-        resources = ", ".join(_as_list(stmt.get("Resource", stmt.get("NotResource", []))))
+        actions = ", ".join(as_list(stmt.get("Action", stmt.get("NotAction", []))))
+        resources = ", ".join(as_list(stmt.get("Resource", stmt.get("NotResource", []))))
         effect = "" if stmt.get("Effect") == "Allow" else f"{stmt.get('Effect')} "
         lines.append(f"{indent}{effect}{actions} -> {resources}")
         if "Condition" in stmt:
@@ -114,45 +115,28 @@ def _trust_lines(policy_json: str, indent: str) -> list[str]:
     lines: list[str] = []
     for stmt in json.loads(policy_json).get("Statement", []):
         principal = json.dumps(stmt.get("Principal"), sort_keys=True)
-        actions = ", ".join(_as_list(stmt.get("Action", [])))
+        actions = ", ".join(as_list(stmt.get("Action", [])))
         lines.append(f"{indent}{principal} may {actions}")
         if "Condition" in stmt:
             lines.append(f"{indent}  when {json.dumps(stmt['Condition'], sort_keys=True)}")
     return lines
 
 
-def _role_section(recording: Recording, role: RecordedResource) -> list[str]:
-    role_name = role.outputs.get("name", role.name)
-    lines = [f"  role {role_name}  ({role.outputs.get('arn', '')})", "    trust:"]
-    lines += _trust_lines(role.inputs["assumeRolePolicy"], "      ")
-    policies = {p.outputs.get("arn"): p for p in recording.by_type("aws:iam/policy:Policy")}
-    # Customer-managed policies by name, then AWS-managed ones by ARN: the same order every run,
-    # whatever order the SDK's threads registered the attachments in.
-    attached = sorted(
-        (
-            a.inputs.get("policyArn")
-            for a in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-            if a.inputs.get("role") == role_name
-        ),
-        key=lambda arn: (
-            arn not in policies,
-            str(policies[arn].outputs.get("name")) if arn in policies else str(arn),
-        ),
-    )
-    for arn in attached:
-        policy = policies.get(arn)
-        if policy is None:
-            lines.append(f"    managed policy {arn}")
-            continue
-        lines.append(f"    policy {policy.outputs.get('name')}:")
-        lines += _policy_lines(policy.inputs["policy"], "      ")
-    inlines = sorted(
-        recording.by_type("aws:iam/rolePolicy:RolePolicy"), key=lambda r: str(r.inputs.get("name"))
-    )
-    for inline in inlines:
-        if inline.inputs.get("role") == role_name:
-            lines.append(f"    inline policy {inline.inputs.get('name', inline.name)}:")
-            lines += _policy_lines(inline.inputs["policy"], "      ")
+def _role_section(role: PlannedRole) -> list[str]:
+    lines = [f"  role {role.name}  ({role.arn})", "    trust:"]
+    lines += _trust_lines(role.trust_text, "      ")
+    # Customer-managed policies by name, then AWS-managed ones by ARN, then inline ones: the same
+    # order every run, whatever order the SDK's threads registered the attachments in.
+    for policy in role.policies:
+        if not policy.inline:
+            lines.append(f"    policy {policy.name}:")
+            lines += _policy_lines(policy.text, "      ")
+    for arn in role.managed_policy_arns:
+        lines.append(f"    managed policy {arn}")
+    for policy in role.policies:
+        if policy.inline:
+            lines.append(f"    inline policy {policy.name}:")
+            lines += _policy_lines(policy.text, "      ")
     return lines
 
 
@@ -218,19 +202,14 @@ def existing_key_policy(recording: Recording, env: AwsEnvironment, key_arn: str)
     """What an existing key's policy must allow for this plan (`existing_key_statements`): each
     role's IAM statements that name the key, and the services of the resources encrypted with
     it. Read from the plan itself, so that a grant or a resource added later is in it too."""
-    roles = {r.outputs.get("name", r.name): r for r in recording.by_type("aws:iam/role:Role")}
-    policies = {p.outputs.get("arn"): p for p in recording.by_type("aws:iam/policy:Policy")}
-    grants: list[RoleGrant] = []
-    for attachment in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
-        policy = policies.get(attachment.inputs.get("policyArn"))
-        if policy is None:
-            continue  # an AWS managed policy names no customer key
-        role = roles[attachment.inputs["role"]]
+    grants = [
         # the role's logical name (`pod-role`, `ebs-csi-role`) as a statement id: `PodRole`
-        label = "".join(part.capitalize() for part in role.name.split("-"))
-        for stmt in json.loads(policy.inputs["policy"]).get("Statement", []):
-            if key_arn in _as_list(stmt.get("Resource", [])):
-                grants.append(RoleGrant(label, str(role.outputs["arn"]), stmt))
+        RoleGrant("".join(p.capitalize() for p in role.resource.name.split("-")), role.arn, stmt)
+        for role in planned_roles(recording)
+        for policy in role.policies
+        for stmt in policy.document.get("Statement", [])
+        if key_arn in as_list(stmt.get("Resource", []))
+    ]
     services: list[str] = []
     for resource in recording.resources:
         if key_arn in json.dumps(_plain(resource.inputs)):
@@ -245,7 +224,7 @@ def existing_key_policy(recording: Recording, env: AwsEnvironment, key_arn: str)
     return existing_key_statements(env, grants, services)
 
 
-def _key_policy_lines(key_policies: dict[str, tuple[str, list[Statement]]]) -> list[str]:
+def _key_policy_lines(key_policies: KeyPolicies) -> list[str]:
     lines = [
         "",
         "Key policy statements your existing key needs (none, if its policy lets this account's "
@@ -258,41 +237,25 @@ def _key_policy_lines(key_policies: dict[str, tuple[str, list[Statement]]]) -> l
     return lines
 
 
-def to_text(
-    recording: Recording, key_policies: dict[str, tuple[str, list[Statement]]] | None = None
-) -> str:
-    """The plan as a reader reviews it; `key_policies`: config key -> (an existing key's ARN,
-    what its policy needs, `existing_key_policy`)."""
+def to_text(recording: Recording, key_policies: KeyPolicies | None = None) -> str:
+    """The plan as a reader reviews it, with what each existing key's policy needs."""
     resources = recording.resources
     lines = [
         f"Offline preview of stack {recording.stack!r}: {len(resources)} resources to create",
         "",
     ]
     lines += _tree_lines(recording)
-    roles = sorted(
-        recording.by_type("aws:iam/role:Role"), key=lambda r: str(r.outputs.get("name", r.name))
-    )
+    roles = planned_roles(recording)
     if roles:
         lines += ["", "IAM roles:"]
         for role in roles:
-            lines += _role_section(recording, role)
-    attached = {
-        a.inputs.get("policyArn")
-        for a in recording.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-    }
-    standalone = sorted(
-        (
-            p
-            for p in recording.by_type("aws:iam/policy:Policy")
-            if p.outputs.get("arn") not in attached
-        ),
-        key=lambda p: str(p.outputs.get("name")),
-    )
+            lines += _role_section(role)
+    standalone = unattached_policies(recording)
     if standalone:
         lines += ["", "IAM policies attached to no role (permissions boundaries):"]
         for policy in standalone:
-            lines.append(f"  policy {policy.outputs.get('name')}:")
-            lines += _policy_lines(policy.inputs["policy"], "    ")
+            lines.append(f"  policy {policy.name}:")
+            lines += _policy_lines(policy.text, "    ")
     if key_policies:
         lines += _key_policy_lines(key_policies)
     lines += ["", "Outputs:"]

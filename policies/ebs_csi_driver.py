@@ -28,7 +28,29 @@ from __future__ import annotations
 
 import pulumi
 
+from naming import Policy
 from policies.documents import Document, document, statement
+from policies.spec import Change, Departure, PolicyOrigin
+
+ORIGINS: dict[str, PolicyOrigin] = {
+    Policy.EBS_CSI_KMS: PolicyOrigin(
+        "EBS CSI Driver Key Use (not in the specification)",
+        in_spec=False,
+        source=(
+            'Amazon EKS User Guide, "Create an Amazon EBS CSI driver IAM role", the step for a '
+            "custom KMS key (`kms-key-for-encryption-on-ebs.json`)"
+        ),
+        departures=(
+            Departure(
+                Change.TIGHTER,
+                "`kms:CreateGrant` only with `kms:GrantIsForAWSResource`, on the deployment's key",
+                "the driver's install guide grants `kms:CreateGrant` on `*` unconditioned; EBS "
+                "needs grants only for its own volumes",
+            ),
+        ),
+        omitted_when="`addons.ebsCsiDriver.enabled` is false",
+    ),
+}
 
 # Grants EC2 creates on the driver's behalf to attach encrypted volumes.
 KMS_GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")

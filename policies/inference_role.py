@@ -11,7 +11,21 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from naming import Policy
 from policies.documents import Document, Statement, document
+from policies.spec import PolicyOrigin
+
+ORIGINS: dict[str, PolicyOrigin] = {
+    Policy.INFERENCE_MODELS_READ: PolicyOrigin(
+        "Inference Models Read (not in the specification)",
+        in_spec=False,
+        source=(
+            'Poolside\'s EKS documentation, "IAM": the inference IRSA role has read access to '
+            "the model checkpoints S3 bucket"
+        ),
+        omitted_when="`inference.enabled` is false",
+    ),
+}
 
 
 class ReadableBucket(Protocol):

@@ -450,6 +450,18 @@ class StackConfig(Section):
         return {**self.data_key_arns, **models}
 
     @property
+    def existing_bucket_names(self) -> dict[tuple[str, str], str]:
+        """Each existing bucket the deployment's roles are granted, by its config key: the data
+        bucket, and the models bucket (with `inference.enabled`)."""
+        buckets = {
+            ("bucket", "existingBucketName"): self.bucket.existing_bucket_name,
+            ("inference", "existingBucketName"): (
+                self.inference.existing_bucket_name if self.inference.enabled else None
+            ),
+        }
+        return {loc: name for loc, name in buckets.items() if name is not None}
+
+    @property
     def bastion_subnet_id(self) -> str | None:
         """The bastion's subnet: the configured one, else the cluster's first private subnet."""
         return bastion_subnet_id(self.bastion, self.cluster)

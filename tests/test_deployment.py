@@ -196,7 +196,7 @@ def test_stack_outputs(partition: str) -> None:
     assert issuer.startswith(f"oidc.eks.{region}.{suffix}/id/")
     roles = f"arn:{partition}:iam::{ACCOUNT_ID}:role/"
     instance_id = recording.one("aws:ec2/instance:Instance", "bastion-instance").id
-    inner = recording.one("aws:eks/cluster:Cluster", "poolside-acme")
+    inner = recording.one("aws:eks/cluster:Cluster", "cluster-eks-eksCluster")
     eks = recording.one("eks:index:Cluster", "cluster-eks")
     group = recording.one("aws:ec2/securityGroup:SecurityGroup", "bastion-security-group")
     customization_role = f"{roles}poolside-acme-bedrock-customization-role"

@@ -42,6 +42,11 @@ def test_created_cluster_is_private_encrypted_and_uses_our_roles(partition: str)
     # pulumi-eks installs no VPC CNI of its own: NodeGroups manages the add-on with its IRSA role.
     assert eks.inputs["useDefaultVpcCni"] is True
     assert eks.inputs["corednsAddonOptions"] == {"enabled": False}
+    assert eks.inputs["kubeProxyAddonOptions"] == {"enabled": False}
+    # No pulumi-eks security groups: managed nodes and the control plane share EKS's own.
+    assert eks.inputs["skipDefaultSecurityGroups"] is True
+    # The component's default is EKS's: the deployment decides (see the whole-program tests).
+    assert eks.inputs["bootstrapSelfManagedAddons"] is True
     assert eks.inputs["serviceRole"] == cluster_role.urn
     assert policy(cluster_role, "assumeRolePolicy")["Statement"] == [
         {
@@ -105,6 +110,22 @@ def test_existing_cluster_is_looked_up_and_creates_nothing_but_the_provider() ->
     assert recording.stack_outputs["endpoint"].endswith(".gr7.us-east-1.eks.amazonaws.com")
     assert recording.stack_outputs["vpcId"] == EXISTING_VPC_ID
     assert len(recording.by_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")) == 1
+
+
+def test_eks_installs_no_addons_of_its_own_while_the_program_manages_all_three() -> None:
+    """`vpc-cni`, `kube-proxy` and `coredns` are the program's add-ons by default, so EKS bootstraps
+    no self-managed copies; a stack that leaves one out gets EKS's copies, and so still a pod
+    network, Service routing and DNS."""
+    default = run_stack().one("eks:index:Cluster", "cluster-eks")
+    assert default.inputs["bootstrapSelfManagedAddons"] is False
+    for addon in ("vpcCni", "kubeProxy", "coredns"):
+        without = run_stack({"addons": {addon: {"enabled": False}}})
+        eks = without.one("eks:index:Cluster", "cluster-eks")
+        assert eks.inputs["bootstrapSelfManagedAddons"] is True, addon
+    # The other add-ons are no business of EKS's bootstrap.
+    no_ebs = run_stack({"addons": {"ebsCsiDriver": {"enabled": False}}})
+    eks = no_ebs.one("eks:index:Cluster", "cluster-eks")
+    assert eks.inputs["bootstrapSelfManagedAddons"] is False
 
 
 # -- the whole program: the VPC CNI's IRSA role, launch templates, node groups and add-ons -----

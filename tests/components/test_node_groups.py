@@ -162,7 +162,7 @@ def test_each_node_group_uses_its_own_launch_template(program: ProgramRun) -> No
     recording = program.recording
     nodes = recording.one("poolside:aws:NodeGroups", "cluster")
     eks = recording.one("eks:index:Cluster", "cluster-eks")
-    inner = recording.one("aws:eks/cluster:Cluster", "poolside-acme")
+    inner = recording.one("aws:eks/cluster:Cluster", "cluster-eks-eksCluster")
     assert inner.outputs["version"] == "1.33"
     node_role = recording.one("aws:iam/role:Role", "cluster-node-role")
     template_ids = set()
@@ -210,7 +210,7 @@ def test_vpc_cni_then_node_groups_then_coredns(program: ProgramRun) -> None:
     recording = program.recording
     nodes = recording.one("poolside:aws:NodeGroups", "cluster")
     eks = recording.one("eks:index:Cluster", "cluster-eks")
-    inner = recording.one("aws:eks/cluster:Cluster", "poolside-acme")
+    inner = recording.one("aws:eks/cluster:Cluster", "cluster-eks-eksCluster")
     role = recording.one("aws:iam/role:Role", "vpc-cni-role")
     role_component = recording.one("poolside:aws:IamRole", "vpc-cni")
     [attachment] = [
