@@ -193,8 +193,9 @@ CLUSTER = RemoteComponent(
         Inside(
             "pulumi:providers:kubernetes",
             "{name}-eks-k8s",
-            "a Kubernetes provider with the cluster's kubeconfig; with these arguments only the "
-            "aws-auth ConfigMap below uses it",
+            "a Kubernetes provider with the cluster's kubeconfig; with these arguments nothing "
+            "uses it but the `aws-auth` ConfigMap of `API_AND_CONFIG_MAP` authentication, when "
+            "that mode is chosen",
             f"{CLUSTER_TS}#L914-L921",
         ),
         Inside(

@@ -10,13 +10,22 @@ The field descriptions are the config reference (`stack_config.reference`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails, InitErrorDetails
 
 from naming import DEPLOYMENT_TAG, MAX_PREFIX_LENGTH, Names, default_prefix
-from stack_config.base import Section, defaults, switched_off_problems
+from stack_config.base import Section, SectionT, defaults, switched_off_problems
 from stack_config.cluster import AddonsConfig, ClusterConfig
 from stack_config.errors import CrossFieldError, Problem
 from stack_config.rules import bastion_subnet_id, cross_section_problems
@@ -44,19 +53,48 @@ from stack_config.values import (
 
 
 def _created_only(
-    section: Section, key: str, existing: str, settings: tuple[str, ...], what: str
-) -> list[Problem]:
-    """Settings of `what` the stack creates, given beside the `existing` field (of section
-    `key`) that names one it does not create: silently ignored, hence refused, one line per
-    setting naming that field."""
-    if getattr(section, existing) is None:
-        return []
+    data: Any,
+    handler: ModelWrapValidatorHandler[SectionT],
+    model: type[SectionT],
+    *,
+    key: str,
+    existing: str,
+    settings: tuple[str, ...],
+    what: str,
+) -> SectionT:
+    """Validate a section whose `existing` field names a resource the stack does not create:
+    the settings of `what` the stack creates would be silently ignored beside it, hence refused,
+    one line per setting naming that field. Checked on the input as given, so the line is there
+    even when the existing value itself is malformed, and it replaces a given setting's own
+    format error (the fix is to remove the setting, not to correct it)."""
+    given = data if isinstance(data, Mapping) else {}
+    named = given.get(to_camel(existing)) not in (None, "")
+    present = [to_camel(name) for name in settings if named and to_camel(name) in given]
+    try:
+        section = handler(data)
+        errors: list[ErrorDetails] = []
+    except ValidationError as error:
+        if not present:
+            raise
+        errors = error.errors()
+    if not present:
+        return section
     existing_key = f"poolside:{key}.{to_camel(existing)}"
-    return [
-        (to_camel(name), f"only applies to {what} this stack creates; remove it or {existing_key}")
-        for name in settings
-        if name in section.model_fields_set
+    problems: list[Problem] = [
+        (alias, f"only applies to {what} this stack creates; remove it or {existing_key}")
+        for alias in present
     ]
+    details = [
+        InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"], ctx=e.get("ctx", {}))
+        for e in errors
+        if not (e["loc"] and e["loc"][0] in present)
+    ]
+    details.append(
+        InitErrorDetails(
+            type="value_error", loc=(), input=data, ctx={"error": CrossFieldError(problems)}
+        )
+    )
+    raise ValidationError.from_exception_data(model.__name__, details)
 
 
 class KmsConfig(Section):
@@ -82,18 +120,20 @@ class KmsConfig(Section):
         description="Keep the key (and its alias) in AWS when the stack is destroyed.",
     )
 
-    @model_validator(mode="after")
-    def _settings_fit_the_key(self) -> KmsConfig:
-        problems = _created_only(
-            self,
-            "kms",
-            "existing_key_arn",
-            ("deletion_window_in_days", "alias", "retain_on_delete"),
-            "the key",
+    @model_validator(mode="wrap")
+    @classmethod
+    def _settings_fit_the_key(
+        cls, data: Any, handler: ModelWrapValidatorHandler[KmsConfig]
+    ) -> KmsConfig:
+        return _created_only(
+            data,
+            handler,
+            cls,
+            key="kms",
+            existing="existing_key_arn",
+            settings=("deletion_window_in_days", "alias", "retain_on_delete"),
+            what="the key",
         )
-        if problems:
-            raise CrossFieldError(problems)
-        return self
 
 
 class BucketConfig(Section):
@@ -129,21 +169,33 @@ class BucketConfig(Section):
         description="Keep the bucket and its settings in AWS when the stack is destroyed.",
     )
 
-    @model_validator(mode="after")
-    def _settings_fit_the_bucket(self) -> BucketConfig:
-        problems = _created_only(
-            self, "bucket", "existing_bucket_name", ("name", "retain_on_delete"), "the bucket"
+    @model_validator(mode="wrap")
+    @classmethod
+    def _settings_fit_the_bucket(
+        cls, data: Any, handler: ModelWrapValidatorHandler[BucketConfig]
+    ) -> BucketConfig:
+        return _created_only(
+            data,
+            handler,
+            cls,
+            key="bucket",
+            existing="existing_bucket_name",
+            settings=("name", "retain_on_delete"),
+            what="the bucket",
         )
+
+    @model_validator(mode="after")
+    def _bucket_key_needs_the_bucket(self) -> BucketConfig:
         if self.existing_bucket_kms_key_arn is not None and self.existing_bucket_name is None:
-            problems.append(
-                (
-                    "existingBucketKmsKeyArn",
-                    "only applies with poolside:bucket.existingBucketName (the created bucket "
-                    "uses the deployment's key)",
-                )
+            raise CrossFieldError(
+                [
+                    (
+                        "existingBucketKmsKeyArn",
+                        "only applies with poolside:bucket.existingBucketName (the created "
+                        "bucket uses the deployment's key)",
+                    )
+                ]
             )
-        if problems:
-            raise CrossFieldError(problems)
         return self
 
 

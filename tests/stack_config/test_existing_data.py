@@ -73,6 +73,25 @@ def test_settings_of_a_created_key_are_refused_beside_an_existing_one() -> None:
     ]
 
 
+def test_a_malformed_existing_key_and_a_created_key_setting_are_both_reported() -> None:
+    alias = "arn:aws:kms:us-east-1:123456789012:alias/customer-data"
+    kms = {"existingKeyArn": alias, "deletionWindowInDays": 7}
+    assert problems({"deploymentName": "acme", "kms": kms}) == [
+        f'poolside:kms.existingKeyArn: {ALIAS_RULE} (got "{alias}")',
+        "poolside:kms.deletionWindowInDays: only applies to the key this stack creates; remove "
+        "it or poolside:kms.existingKeyArn",
+    ]
+
+
+def test_a_malformed_created_bucket_setting_beside_an_existing_bucket_says_to_remove_it() -> None:
+    bucket = {"existingBucketName": "acme-data", "name": "x", "noncurrentVersionExpirationDays": 0}
+    assert problems({"deploymentName": "acme", "bucket": bucket}) == [
+        "poolside:bucket.noncurrentVersionExpirationDays: must be 1-3650 days (got 0)",
+        "poolside:bucket.name: only applies to the bucket this stack creates; remove it or "
+        "poolside:bucket.existingBucketName",
+    ]
+
+
 def test_settings_of_a_created_bucket_are_refused_beside_an_existing_one() -> None:
     assert problems(
         {
