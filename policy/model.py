@@ -139,30 +139,60 @@ class Stack:
     def referring_to(
         self, subject: Resource, types: Collection[str], key: str, subject_key: str
     ) -> list[Resource]:
-        """The resources of `types` whose `key` names `subject`: a property dependency on its
-        URN (its value came from `subject`), or else the same value as `subject`'s `subject_key`
-        (a literal name). `NotKnownError` when none does but one could, its value being opaque."""
+        """The resources of `types` whose `key` names `subject` (`_names`): a bucket's
+        encryption, a role's attachments. `NotKnownError` when none does but one could, a value
+        being opaque."""
+        return self._decide(
+            (other, _names(other, key, subject, subject_key)) for other in self.of_type(types)
+        )
+
+    def referred_by(
+        self, subject: Resource, key: str, types: Collection[str], other_key: str
+    ) -> list[Resource]:
+        """The resources of `types` that `subject`'s `key` names (`_names`): the role of an
+        attachment. `NotKnownError` when none is named but one could be, a value being opaque."""
+        return self._decide(
+            (other, _names(subject, key, other, other_key)) for other in self.of_type(types)
+        )
+
+    @staticmethod
+    def _decide(verdicts: Iterable[tuple[Resource, bool | NotKnownError]]) -> list[Resource]:
         found: list[Resource] = []
-        undecided: Resource | None = None
-        for other in self.of_type(types):
-            sources = other.property_dependencies.get(key, ())
-            if subject.urn in sources:
+        undecided: NotKnownError | None = None
+        for other, verdict in verdicts:
+            if verdict is True:
                 found.append(other)
-                continue
-            if sources:
-                continue  # its value came from another resource
-            value = other.props.get(key)
-            own = subject.props.get(subject_key)
-            if isinstance(value, Opaque) or isinstance(own, Opaque):
-                undecided = other
-            elif value is not None and value == own:
-                found.append(other)
+            elif isinstance(verdict, NotKnownError) and undecided is None:
+                undecided = verdict
         if not found and undecided is not None:
-            value = undecided.props.get(key)
-            opaque = value if isinstance(value, Opaque) else subject.props.get(subject_key)
-            assert isinstance(opaque, Opaque)
-            raise NotKnownError(f"{key} of {undecided.urn}", opaque)
+            raise undecided
         return found
+
+
+def _known(value: Any) -> bool:
+    return value is not None and not isinstance(value, Opaque)
+
+
+def _names(holder: Resource, key: str, target: Resource, target_key: str) -> bool | NotKnownError:
+    """Whether `holder`'s `key` names `target` (its `target_key`: a bucket's name, a role's).
+
+    Names both sides know decide: the same, or not (a property dependency on the target does not
+    make another bucket's name its own). Only when one is opaque does a property dependency
+    decide: on `target`, the value came from it; on other resources only, from them. With
+    neither, undecided: the `NotKnownError` returned names the opaque value."""
+    value, own = holder.props.get(key), target.props.get(target_key)
+    if _known(value) and _known(own):
+        return bool(value == own)
+    if value is None:
+        return False
+    sources = holder.property_dependencies.get(key, ())
+    if sources:
+        return target.urn in sources
+    if isinstance(value, Opaque):
+        return NotKnownError(f"{key} of {holder.urn}", value)
+    if isinstance(own, Opaque):
+        return NotKnownError(f"{target_key} of {target.urn}", own)
+    return False
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,15 @@ from policy.iam_rules import as_list, statements
 from policy.model import UNKNOWN, NotKnownError, Resource, ResourceRule, Stack, StackRule, reading
 
 BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
 BUCKET_ENCRYPTION = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 )
+BUCKET_ENCRYPTION_V2 = (
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+)
 BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+BUCKET_VERSIONING_V2 = "aws:s3/bucketVersioningV2:BucketVersioningV2"
 BUCKET_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 KMS_KEY = "aws:kms/key:Key"
@@ -34,8 +39,17 @@ PUBLIC_ACCESS_FLAGS = (
 )
 
 
+# pulumi-aws 7 keeps the V2 names of a bucket and two of its settings as deprecated types of
+# their own (`aws:s3/bucketV2`, `...V2`); a setting of either name counts for a bucket of either.
+_SETTING_TYPES = {
+    BUCKET_ENCRYPTION: frozenset({BUCKET_ENCRYPTION, BUCKET_ENCRYPTION_V2}),
+    BUCKET_VERSIONING: frozenset({BUCKET_VERSIONING, BUCKET_VERSIONING_V2}),
+}
+
+
 def _configurations(bucket: Resource, stack: Stack, type_: str) -> list[Resource]:
-    return stack.referring_to(bucket, {type_}, "bucket", "bucket")
+    types = _SETTING_TYPES.get(type_, frozenset({type_}))
+    return stack.referring_to(bucket, types, "bucket", "bucket")
 
 
 def _check_bucket_encryption(bucket: Resource, stack: Stack) -> Iterator[str]:
@@ -172,7 +186,7 @@ def _check_repository_kms(repository: Resource) -> Iterator[str]:
         yield "encryption names no kmsKey: use the deployment's key, not the AWS-managed one"
 
 
-_BUCKETS = frozenset({BUCKET})
+_BUCKETS = frozenset({BUCKET, BUCKET_V2})
 
 RULES = (
     StackRule(

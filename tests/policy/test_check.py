@@ -53,8 +53,9 @@ def test_one_line_per_violation_sorted_by_rule_then_urn() -> None:
     p, group, key = _violating_plan()
     check = check_plan(p)
     assert check.lines == [
-        f"ec2-no-world-ingress  {group}  ingress[0] admits 0.0.0.0/0: name the sources (a "
-        "security group, or the networks that need it)",
+        f"ec2-no-world-ingress  {group}  ingress[0] admits 0.0.0.0/0: internet-wide (a prefix "
+        "shorter than /8, or /16 for IPv6); name the sources (a security group, or the networks "
+        "that need it)",
         f"kms-key-rotation  {key}  enableKeyRotation is not true: a symmetric key must rotate "
         "its key material",
     ]

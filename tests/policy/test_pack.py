@@ -37,7 +37,7 @@ import policy.__main__ as pack_module
 from policy.model import ResourceRule, StackRule
 from policy.rules import RULES
 from tests.support.harness import PROJECT_ROOT
-from tests.support.plans import check_plan, plan, state
+from tests.support.plans import add_state, check_plan, plan, state
 
 PACK_DIR = PROJECT_ROOT / "policy"
 UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -64,6 +64,7 @@ def test_the_rules_are_resource_rules_unless_they_need_the_stack() -> None:
         "s3-bucket-tls-only",
         "iam-role-inline-policies-size",
         "iam-role-managed-policy-count",
+        "iam-aws-managed-policies",
     }
     assert all(isinstance(rule, ResourceRule | StackRule) for rule in RULES)
 
@@ -207,6 +208,37 @@ def test_a_stack_violation_names_the_bucket(pack: analyzer_pb2_grpc.AnalyzerStub
             MANDATORY,
             f"{rule.description}\ndata-versioning sets versioning 'Suspended': it must be "
             "'Enabled'",
+        )
+    ]
+
+
+def test_an_aws_managed_policy_attachment_is_refused_by_urn(
+    pack: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    """The engine hands stack rules every resource with its property dependencies: the
+    attachment of AdministratorAccess to the pod role is named, and the program's own
+    attachments pass."""
+    planned = plan("dev")
+    role = state(planned, "aws:iam/role:Role", "pod-role")
+    urn = add_state(
+        planned,
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "pod-admin",
+        {
+            "role": role["inputs"]["name"],
+            "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess",
+        },
+        {"role": [role["urn"]]},
+    )
+    [rule] = [r for r in RULES if r.name == "iam-aws-managed-policies"]
+    assert _seen(_analyze_stack(pack, planned)) == [
+        (
+            rule.name,
+            urn,
+            MANDATORY,
+            f"{rule.description}\n'arn:aws:iam::aws:policy/AdministratorAccess' is an "
+            "AWS-managed policy policy/iam_allowlist.py does not list: grant the actions needed "
+            "in a customer-managed policy, or list it with the role it is for and the reason",
         )
     ]
 
