@@ -18,7 +18,7 @@ EXAMPLE_STACKS := dev govcloud china
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 .DELETE_ON_ERROR:
-.PHONY: help preview preview-json install review test lint lint-workflows typecheck unit bench docs \
+.PHONY: help preview preview-json install review review-plans test lint lint-workflows typecheck unit bench docs \
 	snapshots clean FORCE
 
 # Every goal but help and clean needs ./venv: the interpreter is asked first, before anything is
@@ -119,12 +119,17 @@ policy/venv/.installed: policy/requirements.txt $(VENV)/.python
 	touch $@
 
 ## make review BASE_DIR=DIR [REVIEW_DIR=build/iam-review]: every stack's plan, security review
-##     document and IAM diff against a checkout of the base branch in DIR (ci.yml;
-##     docs/workflows.md)
+##     document and IAM diff against a checkout of the base branch in DIR, all by this checkout's
+##     code (CI judges with the base branch's code: docs/workflows.md)
+## make review-plans [REVIEW_DIR=build/iam-review]: every stack's plans and review document
+##     alone (ci.yml's `IAM plans`; the base branch's `ci_review verdict` judges them)
 REVIEW_DIR ?= build/iam-review
 review: $(VENV)/.runtime-installed
 	@test -n "$(BASE_DIR)" || { echo "make review needs BASE_DIR=<a checkout of the base branch>" >&2; exit 2; }
 	$(BIN)/python -m ci_review build --base-dir "$(BASE_DIR)" --out "$(REVIEW_DIR)"
+
+review-plans: $(VENV)/.runtime-installed
+	$(BIN)/python -m ci_review plans --out "$(REVIEW_DIR)"
 
 ## make test: lint (code and workflows), format check, type check, then the test suite (CI runs it)
 test: lint typecheck unit
