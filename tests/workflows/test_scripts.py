@@ -249,6 +249,7 @@ def test_the_preview_job_writes_the_comment_of_its_stack(tmp_path: Path) -> None
     (tmp_path / "temp").mkdir()
     keep = step("pulumi-preview.yml", "preview", "preview-comment")
     assert keep["working-directory"] == "head"
+    assert keep["continue-on-error"] is True  # a missing comment never fails the preview
     output = "Previewing update (acme):\n\nResources:\n    + 2 to create"
     env = {
         "STACK": "acme",
