@@ -18,18 +18,34 @@ EXAMPLE_STACKS := dev govcloud china
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 .DELETE_ON_ERROR:
-.PHONY: help preview preview-json install review test lint lint-workflows typecheck unit bench docs \
+.PHONY: help preview preview-json install review review-plans test lint lint-workflows typecheck unit bench docs \
 	snapshots clean FORCE
 
 # Every goal but help and clean needs ./venv: the interpreter is asked first, before anything is
 # installed. It answers "<version> <its own path>" (the interpreter itself, not a shim or a venv),
 # or "<version> too-old"; the line runs on Python 2 too, so an old one is named, not a traceback.
-IDENTIFY := import os, sys; v = sys.version_info; print(("%d.%d.%d " % tuple(v[:3])) + (os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable) if v >= (3, 11) else "too-old"))
+# The answer starts with the argument it was given, so a wrapper that ignores `-c` is told apart.
+IDENTIFY := import os, sys; v = sys.version_info; print(sys.argv[1] + (" %d.%d.%d " % tuple(v[:3])) + (os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable) if v >= (3, 11) else "too-old"))
+# $(call ANSWER_OF,<interpreter>): its answer, checked before anything relies on it. One line,
+# "asked <major>.<minor>.<patch> <absolute path of an executable>" from a 3.11 or newer, or
+# "asked <major>.<minor>.<patch> too-old" from an older one, is "<version> <path or too-old>";
+# anything else (a wrapper that ignores -c, a second line, a path from a 3.10) is "invalid"; no
+# answer, or a failed run, is "".
+ANSWER_OF = $(shell answer=$$($(1) -c '$(IDENTIFY)' asked 2>/dev/null) && [ -n "$$answer" ] \
+  || exit 0; printf '%s\n' "$$answer" | awk ' \
+    NR == 1 && NF == 3 && $$1 == "asked" && $$2 ~ /^[0-9]+\.[0-9]+\.[0-9]+$$/ { \
+      split($$2, v, "."); new = v[1] + 0 > 3 || (v[1] + 0 == 3 && v[2] + 0 >= 11); \
+      ok = new ? $$3 ~ /^\/[-A-Za-z0-9._+@~,:=\/]+$$/ : $$3 == "too-old"; line = $$2 " " $$3 } \
+    END { print (NR == 1 && ok ? line : "invalid") }' \
+  | { read -r version where && { [ "$$where" = too-old ] || { [ -f "$$where" ] && [ -x "$$where" ]; }; } \
+      && echo "$$version $$where" || echo invalid; })
 ifneq ($(filter-out help clean,$(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))),)
-PYTHON_ID := $(shell $(PYTHON) -c '$(IDENTIFY)' 2>/dev/null)
+PYTHON_ID := $(call ANSWER_OF,$(PYTHON))
 AGAIN := make $(or $(firstword $(MAKECMDGOALS)),preview) PYTHON=python3.12
 ifeq ($(PYTHON_ID),)
 $(error PYTHON=$(PYTHON) is no Python interpreter here; Python 3.11 or newer is needed: name one with $(AGAIN))
+else ifeq ($(PYTHON_ID),invalid)
+$(error PYTHON=$(PYTHON) did not answer as Python 3.11 or newer does (one line: its version and path); name one with $(AGAIN))
 else ifeq ($(lastword $(PYTHON_ID)),too-old)
 $(error PYTHON=$(PYTHON) is Python $(firstword $(PYTHON_ID)); Python 3.11 or newer is needed: name another with $(AGAIN))
 endif
@@ -38,7 +54,7 @@ endif
 VENV_BUILT_BY := $(shell cat $(VENV)/.python 2>/dev/null)
 ifeq ($(VENV_BUILT_BY),)
 ifneq ($(wildcard $(VENV)/.runtime-installed),)
-VENV_UNRECORDED := $(shell $(BIN)/python -c '$(IDENTIFY)' 2>/dev/null)
+VENV_UNRECORDED := $(call ANSWER_OF,$(BIN)/python)
 endif
 endif
 endif
@@ -103,12 +119,17 @@ policy/venv/.installed: policy/requirements.txt $(VENV)/.python
 	touch $@
 
 ## make review BASE_DIR=DIR [REVIEW_DIR=build/iam-review]: every stack's plan, security review
-##     document and IAM diff against a checkout of the base branch in DIR (ci.yml;
-##     docs/workflows.md)
+##     document and IAM diff against a checkout of the base branch in DIR, all by this checkout's
+##     code (CI judges with the base branch's code: docs/workflows.md)
+## make review-plans [REVIEW_DIR=build/iam-review]: every stack's plans and review document
+##     alone (ci.yml's `IAM plans`; the base branch's `ci_review verdict` judges them)
 REVIEW_DIR ?= build/iam-review
 review: $(VENV)/.runtime-installed
 	@test -n "$(BASE_DIR)" || { echo "make review needs BASE_DIR=<a checkout of the base branch>" >&2; exit 2; }
 	$(BIN)/python -m ci_review build --base-dir "$(BASE_DIR)" --out "$(REVIEW_DIR)"
+
+review-plans: $(VENV)/.runtime-installed
+	$(BIN)/python -m ci_review plans --out "$(REVIEW_DIR)"
 
 ## make test: lint (code and workflows), format check, type check, then the test suite (CI runs it)
 test: lint typecheck unit

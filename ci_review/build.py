@@ -1,13 +1,20 @@
-"""A pull request's IAM review: every stack's offline plan against the base branch's.
+"""A pull request's IAM review, in two halves that share no code and, in CI, no runner.
 
-For each stack file of the pull request's tree this writes the offline plan (JSON and text) and
-the security review document, builds the base branch's plan of the same stack with the base
-checkout's own `make preview-json` (its own program, venv and pins), and diffs the two with
-`python -m offline_preview diff --fail-on-widening`. The result is a job summary (every diff and
-every review document) and a pull request comment (the diffs), each kept under GitHub's size limit.
+Plans, by the pull request's own code (`python -m ci_review plans`): every stack file's offline
+plan (JSON and text) and security review document, into `plans/` and `review/`; a stack whose
+preview fails gets what went wrong in `failed/<stack>.txt` instead. Only these files cross over.
+
+Verdict, by the base branch's code (`python -m ci_review verdict`, run from the base checkout):
+for every stack file of the pull request's tree (file names read, nothing of it run), the base
+branch's plan of the same stack from the base checkout's own `make preview-json`, compared with
+the pull request's JSON plan by the base's `python -m offline_preview diff --fail-on-widening`.
+The result is a job summary (every diff and every review document) and a pull request comment
+(the diffs), each kept under GitHub's size limit, and whether an approval is needed.
 
 A stack needs an approval when its diff widens IAM, when it is new (no base plan: every grant is
-new), or when the base branch's plan of it cannot be built (nothing to compare against).
+new), when the base branch's plan of it cannot be built (nothing to compare against), or when the
+base branch's diff cannot read the pull request's plan (a new plan format, or not a plan at all).
+So whatever the pull request's code prints, the base's code decides, and fails closed.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ COMMENT_LIMIT = 60_000
 SUMMARY_LIMIT = 1_000_000
 # What a failed command's stderr shows of itself in the summary (its tail, where the error is).
 PROBLEM_LIMIT = 4_000
+# `python -m offline_preview diff`: a file that is not a plan it can read.
+EXIT_UNREADABLE_PLAN = 2
 
 APPROVAL = "needs approval (the `iam-widening` environment, docs/workflows.md)"
 STATUS_TEXT = {
@@ -35,10 +44,11 @@ STATUS_TEXT = {
     "widened": f"**widened**: {APPROVAL}",
     "new": f"**new stack**: every grant is new; {APPROVAL}",
     "no-base-plan": f"**no base plan**: the base branch's plan failed; {APPROVAL}",
+    "unreadable": f"**unreadable plan**: the base branch's diff cannot read it; {APPROVAL}",
     "removed": "removed",
     "failed": "**failed**: see below",
 }
-NEEDS_APPROVAL = frozenset({"widened", "new", "no-base-plan"})
+NEEDS_APPROVAL = frozenset({"widened", "new", "no-base-plan", "unreadable"})
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,7 @@ class Review:
         return any(stack.status == "failed" for stack in self.stacks)
 
 
-def _fenced(text: str) -> str:
+def fenced(text: str) -> str:
     """`text` in a code fence longer than any run of backticks inside it."""
     fence = "`" * max(3, _longest_backtick_run(text) + 1)
     return f"{fence}\n{text.rstrip()}\n{fence}"
@@ -120,15 +130,19 @@ def _nested(markdown: str) -> str:
 
 def _problem(what: str, result: Completed) -> str:
     output = (result.stderr.strip() or result.stdout.strip() or "(no output)")[-PROBLEM_LIMIT:]
-    return f"{what} exited {result.returncode}:\n\n{_fenced(output)}"
+    return f"{what} exited {result.returncode}:\n\n{fenced(output)}"
+
+
+PLAN_FOLDERS = ("plans", "review", "failed")
+VERDICT_FOLDERS = ("base", "diff")
 
 
 class _Workspace:
-    """The output folder: plans/, review/, base/ and diff/, one file per stack."""
+    """An output folder and its subfolders, one file per stack in each."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, folders: Sequence[str]) -> None:
         self.out = out
-        for folder in ("plans", "review", "base", "diff"):
+        for folder in folders:
             (out / folder).mkdir(parents=True, exist_ok=True)
 
     def write(self, folder: str, name: str, text: str) -> Path:
@@ -137,22 +151,62 @@ class _Workspace:
         return path
 
 
-def _review_stack(
-    stack: str, head: Path, base: Path | None, files: _Workspace, run: Runner
-) -> StackReview:
+@dataclass(frozen=True)
+class StackPlan:
+    """One stack's plans: `problem` is what went wrong, None when every format was written."""
+
+    stack: str
+    problem: str | None = None
+
+
+def _plan_stack(stack: str, root: Path, files: _Workspace, run: Runner) -> StackPlan:
     preview = [sys.executable, "-m", "offline_preview", "--stack", stack, "--format"]
-    outputs: dict[str, str] = {}
     for fmt, folder, suffix in (
         ("json", "plans", "json"),
         ("text", "plans", "txt"),
         ("markdown", "review", "md"),
     ):
-        result = run([*preview, fmt], head)
+        result = run([*preview, fmt], root)
         if result.returncode != 0:
-            return StackReview(stack, "failed", _problem(f"The `--format {fmt}` preview", result))
+            output = result.stderr.strip() or result.stdout.strip() or "(no output)"
+            problem = f"The `--format {fmt}` preview exited {result.returncode}:\n{output}\n"
+            for written in ("plans/{0}.json", "plans/{0}.txt", "review/{0}.md"):
+                (files.out / written.format(stack)).unlink(missing_ok=True)  # all or nothing
+            files.write("failed", f"{stack}.txt", problem[-PROBLEM_LIMIT:])
+            return StackPlan(stack, problem)
         files.write(folder, f"{stack}.{suffix}", result.stdout)
-        outputs[fmt] = result.stdout
-    document = outputs["markdown"]
+    return StackPlan(stack)
+
+
+def build_plans(root: Path, out: Path, run: Runner = run_command) -> list[StackPlan]:
+    """Every stack file of `root`: its plans and review document (or its failure) into `out`."""
+    root = root.resolve()
+    files = _Workspace(out, PLAN_FOLDERS)
+    return [_plan_stack(stack, root, files, run) for stack in stack_names(root)]
+
+
+def _read(path: Path) -> str | None:
+    """A file the plans wrote, as text (data from the pull request's code, never run)."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def _judge_stack(
+    stack: str, plans: Path, base: Path | None, judge: Path, files: _Workspace, run: Runner
+) -> StackReview:
+    document = _read(plans / "review" / f"{stack}.md")
+    head_path = plans / "plans" / f"{stack}.json"
+    if not head_path.is_file():
+        failure = _read(plans / "failed" / f"{stack}.txt")
+        body = (
+            f"The pull request's preview of this stack failed:\n\n"
+            f"{fenced(failure[-PROBLEM_LIMIT:])}"
+            if failure
+            else "The pull request's plans hold no plan of this stack."
+        )
+        return StackReview(stack, "failed", body, document)
 
     if base is None:
         return StackReview(stack, "new", "No stack file on the base branch.", document)
@@ -170,7 +224,6 @@ def _review_stack(
         return StackReview(stack, "no-base-plan", body, document)
     base_path = files.write("base", f"{stack}.json", base_plan.stdout)
 
-    head_path = files.out / "plans" / f"{stack}.json"
     diff = run(
         [
             sys.executable,
@@ -178,25 +231,33 @@ def _review_stack(
             "offline_preview",
             "diff",
             str(base_path),
-            str(head_path),
+            str(head_path.resolve()),
             "--fail-on-widening",
         ],
-        head,
+        judge,
     )
+    if diff.returncode == EXIT_UNREADABLE_PLAN:
+        body = _problem("The base branch's IAM diff, reading the pull request's plan,", diff)
+        return StackReview(stack, "unreadable", body, document)
     if diff.returncode not in (0, 1):
         return StackReview(stack, "failed", _problem("The IAM diff", diff), document)
     files.write("diff", f"{stack}.md", diff.stdout)
     status = "widened" if diff.returncode == 1 else "unchanged"
-    return StackReview(stack, status, _nested(diff.stdout) or "(no output)", document)
+    body = _nested(diff.stdout) or _problem("The IAM diff", diff)
+    return StackReview(stack, status, body, document)
 
 
-def build_review(head: Path, base: Path, out: Path, run: Runner = run_command) -> Review:
-    """Review every stack of `head` against `base` (a checkout of the base branch) into `out`."""
-    head, base = head.resolve(), base.resolve()
-    files = _Workspace(out)
+def judge_plans(
+    head: Path, plans: Path, base: Path, out: Path, judge: Path, run: Runner = run_command
+) -> Review:
+    """The verdict on the plans in `plans` of the stack files in `head` (a checkout of the pull
+    request, read for its file names), against `base` (a checkout of the base branch, whose
+    `make preview-json` builds its plans), compared by the `offline_preview diff` of `judge`."""
+    head, plans, base, judge = head.resolve(), plans.resolve(), base.resolve(), judge.resolve()
+    files = _Workspace(out, VERDICT_FOLDERS)
     base_stacks = set(stack_names(base))
     reviews = [
-        _review_stack(stack, head, base if stack in base_stacks else None, files, run)
+        _judge_stack(stack, plans, base if stack in base_stacks else None, judge, files, run)
         for stack in stack_names(head)
     ]
     head_stacks = {review.stack for review in reviews}
@@ -206,6 +267,14 @@ def build_review(head: Path, base: Path, out: Path, run: Runner = run_command) -
     ]
     reviews.sort(key=lambda review: review.stack)
     return Review(reviews)
+
+
+def build_review(head: Path, base: Path, out: Path, run: Runner = run_command) -> Review:
+    """Both halves with this checkout's code (`make review`, to see a review locally): the plans
+    of `head` into `out`, then the verdict against `base` with `head`'s diff. CI runs the halves
+    apart, the verdict with the base branch's code (docs/workflows.md)."""
+    build_plans(head, out, run)
+    return judge_plans(head, out, base, out, head, run)
 
 
 def _fit(head: str, sections: list[str], limit: int, left_out: str) -> str:
@@ -231,8 +300,8 @@ def _overview(review: Review) -> str:
     )
     return (
         "# IAM review\n\n"
-        "Each stack's offline plan against the base branch's plan "
-        "(`python -m offline_preview diff`).\n\n"
+        "Each stack's offline plan, built by the pull request's code, against the base branch's "
+        "plan, compared by the base branch's `python -m offline_preview diff`.\n\n"
         "| stack | against the base branch |\n| --- | --- |\n"
         f"{rows}\n{verdict}\n"
     )
@@ -245,7 +314,8 @@ def _diff_sections(review: Review) -> list[str]:
 def summary_markdown(review: Review) -> str:
     """The job summary: the overview, every stack's diff, then every security review document."""
     documents = [
-        f"\n<details><summary>Security review: <code>{stack.stack}</code></summary>\n\n"
+        f"\n<details><summary>Security review: <code>{stack.stack}</code> (written by the pull "
+        f"request's code)</summary>\n\n"
         f"{_nested(stack.review_document)}\n\n</details>\n"
         for stack in review.stacks
         if stack.review_document is not None
@@ -254,7 +324,8 @@ def summary_markdown(review: Review) -> str:
         _overview(review),
         _diff_sections(review) + documents,
         SUMMARY_LIMIT,
-        "over GitHub's step summary limit; the `iam-review` artifact holds every file",
+        "over GitHub's step summary limit; the `iam-plans` and `iam-review` artifacts hold "
+        "every file",
     )
 
 
@@ -263,7 +334,7 @@ def comment_markdown(review: Review) -> str:
     head = (
         f"{COMMENT_MARKER}\n{_overview(review)}\n"
         "The security review document of each stack is in this run's job summary and its "
-        "`iam-review` artifact.\n"
+        "`iam-plans` artifact.\n"
     )
     return _fit(
         head,

@@ -76,7 +76,8 @@ def fake_old_python(directory: Path) -> Path:
         "sys.version_info = (3, 10, 13, 'final', 0)\n"
         "if sys.argv[1:2] != ['-c']:\n"
         "    sys.exit('this Python 3.10 stand-in runs only -c')\n"
-        "exec(sys.argv[2])\n",
+        "code, sys.argv = sys.argv[2], ['-c', *sys.argv[3:]]  # as python -c sees its arguments\n"
+        "exec(code)\n",
     )
 
 
@@ -177,6 +178,55 @@ def test_a_missing_interpreter_is_named_in_one_line(project: Path) -> None:
         "PYTHON=python3.12.  Stop."
     ]
     assert not (project / "venv").exists()
+
+
+def fake_python(directory: Path, answer: str) -> Path:
+    """A stand-in that prints `answer` whatever it is asked (a wrapper that ignores `-c`)."""
+    return executable(directory / "python3", f"#!/bin/sh\nprintf '%s\\n' '{answer}'\n")
+
+
+# The first word of an answer is the argument the interpreter was given (`asked`).
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Python 3.10.12",  # `python --version`, whatever it is asked
+        PYTHON_ID,  # a real answer, but not to this question: the wrapper ignored its arguments
+        f"asked {PYTHON_ID}\nand another line",
+        "asked 3.12.1 python3",  # not an absolute path
+        "asked 3.12.1 /no/such/python3",  # no interpreter there
+        f"asked 3.10.12 {PYTHON}",  # a path, from a Python too old to give one
+        "asked 3.12.1 too-old",
+        f"asked 3.12 {PYTHON}",
+        f"asked 3.12.1 {PYTHON} extra",
+    ],
+)
+def test_an_interpreter_that_does_not_answer_as_asked_is_refused_and_the_venv_is_left_alone(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, answer: str
+) -> None:
+    record(project, OTHER_ID)  # a venv make would otherwise build again: rm -rf venv first
+    (project / "venv" / "kept").write_text("the venv's own file\n")
+    before = {p.relative_to(project): p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    python = fake_python(tmp_path_factory.mktemp("bin"), answer)
+    result = make(project, "preview", f"PYTHON={python}", "UV=")
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"Makefile:{line_of('$(error PYTHON=$(PYTHON) did not answer')}: *** PYTHON={python} "
+        "did not answer as Python 3.11 or newer does (one line: its version and path); name one "
+        "with make preview PYTHON=python3.12.  Stop."
+    ]
+    after = {p.relative_to(project): p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_the_same_stand_in_giving_the_answer_asked_for_is_accepted(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The control of the test above: the refusals come from the answers, not the stand-in."""
+    python = fake_python(tmp_path_factory.mktemp("bin"), f"asked {PYTHON_ID}")
+    result = make(project, "-n", "preview", f"PYTHON={python}", "UV=")
+    assert result.returncode == 0, result.stderr
+    assert f"echo '{PYTHON_ID}' > venv/.python" in result.stdout.splitlines()
 
 
 def line_of(text: str) -> int:
