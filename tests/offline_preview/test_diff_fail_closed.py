@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pulumi_aws
+import pulumi_eks
 import pytest
 
 from offline_preview.iam_plan import (
@@ -97,7 +99,7 @@ def without(planned: Plan, logical_name: str) -> None:
 
 
 def changed(planned: Plan, *edits: Callable[[Plan], None]) -> Plan:
-    head = json.loads(json.dumps(planned))
+    head: Plan = json.loads(json.dumps(planned))
     for edit in edits:
         edit(head)
     return head
@@ -162,7 +164,10 @@ def cluster_admin_for_an_outsider(p: Plan) -> None:
 
 
 def added(type_: str, logical_name: str, **given: Any) -> Callable[[Plan], None]:
-    return lambda p: add_state(p, type_, logical_name, given)
+    def add(p: Plan) -> None:
+        add_state(p, type_, logical_name, given)
+
+    return add
 
 
 GRANTS: dict[str, tuple[Callable[[Plan], None], list[str]]] = {
@@ -612,10 +617,10 @@ def test_the_report_is_byte_identical_whatever_the_order_of_the_steps(tmp_path: 
     )
     first = diff_plans(tmp_path, base, head)
     for seed in (1, 2):
-        shuffled = [changed(base), changed(head)]
-        for planned in shuffled:
+        base_shuffled, head_shuffled = changed(base), changed(head)
+        for planned in (base_shuffled, head_shuffled):
             random.Random(seed).shuffle(planned["steps"])
-        again = diff_plans(tmp_path, *shuffled)
+        again = diff_plans(tmp_path, base_shuffled, head_shuffled)
         assert (again.exit_code, again.stdout) == (first.exit_code, first.stdout)
     # three principals new, the vpc-cni role, the cluster, the key, the access key, the public
     # access block, the policy the attachment cannot be tied to
@@ -699,11 +704,9 @@ def test_the_dev_plan_s_entries() -> None:
 
 def _provider_types() -> set[str]:
     """Every resource type token pulumi-aws and pulumi-eks define."""
-    import pulumi_aws
-    import pulumi_eks
-
     found: set[str] = set()
     for package in (pulumi_aws, pulumi_eks):
+        assert package.__file__ is not None
         for source in Path(package.__file__).parent.rglob("*.py"):
             text = source.read_text(encoding="utf-8")
             found |= set(re.findall(r"'((?:aws|eks):[\w/]+:[A-Z]\w*)'", text))
