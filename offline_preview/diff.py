@@ -1,29 +1,37 @@
 """`python -m offline_preview diff BASE.json HEAD.json [--fail-on-widening]`: what two plans'
 IAM allows differently, as markdown a pull-request comment can carry.
 
-Both files are plans printed by `python -m offline_preview --stack S --format json`. Every role
-and resource policy (`offline_preview.iam_plan`) is compared: the policies added, removed or
-changed (inline, customer-managed, AWS-managed ARNs, permissions boundary), the principals,
-actions, resources and conditions added or removed, and the requests HEAD allows that BASE did
-not (widening) or BASE allowed that HEAD does not (narrowing). Identical IAM prints
-`No IAM changes.`; statements reordered, lists reordered and Sids renamed are no change.
+Both files are plans printed by `python -m offline_preview --stack S --format json`. Every entry
+(`offline_preview.iam_plan`: a role, IAM user or group, a key, bucket or repository policy, an
+EKS cluster's access, an unattached policy, a resource of a type not modelled) is compared: the
+policies added, removed or changed (inline, customer-managed, AWS-managed ARNs, permissions
+boundary), the principals, actions, resources and conditions added or removed, and the requests
+HEAD allows that BASE did not (widening) or BASE allowed that HEAD does not (narrowing).
+Identical IAM prints `No IAM changes.`; statements reordered, lists reordered, Sids renamed and
+steps reordered are no change.
 
-Widening is decided on what the statements mean (`offline_preview.iam_rules`), per role (or
-resource policy), never on their text:
+Widening is decided on what the statements mean (`offline_preview.iam_rules`), per entry, never
+on their text:
 
 * HEAD's Allow statements must each be covered, per (principal, action, resource), by one
-  Allow statement of BASE's same role (its identity policies together, or its trust policy)
+  Allow statement of BASE's same entry (its identity policies together, or its trust policy)
   whose conditions HEAD's statement all keeps (HEAD at least as constrained). So a new action,
-  a wider resource, a removed or looser condition and a new principal are widening; a statement
-  split in two, two merged, a moved statement or a renamed Sid are not.
+  a wider (or another) resource, a removed or looser condition and a new principal are
+  widening; a statement split in two, two merged, a moved statement or a renamed Sid are not.
 * Each of BASE's Deny statements must be kept by a HEAD Deny at least as broad (whose
   conditions BASE's imply): a removed or narrowed Deny is widening, even where no Allow reaches
   what it denied (a Deny guards against the next Allow). So is a bucket policy removed from a
   bucket that stays.
-* A new role is widening; so is a newly attached policy whose statements the plan does not
-  carry (an AWS-managed ARN), a removed permissions boundary, and a changed boundary unless both
-  boundaries are policies of the plan and HEAD's allows no more. A customer-managed policy of
-  the plan is judged by its statements, like any other.
+* A new role (user, group) is widening; so is a newly attached policy whose statements the plan
+  does not carry (an AWS-managed ARN), a removed permissions boundary, and a changed boundary
+  unless both boundaries are policies of the plan and HEAD's allows no more. A customer-managed
+  policy of the plan is judged by its statements, like any other.
+* A role (or bucket) the plan stops creating while HEAD still grants it something is an
+  existing one outside the plan: what HEAD grants it is compared as before.
+* An EKS access policy must be covered by BASE's of the same principal, the same policy (or
+  cluster admin) on a scope at least as wide; an access entry must be BASE's, no group added.
+* A resource of a type `offline_preview.iam_types.UNMODELLED` lists fails closed: one HEAD adds
+  or changes is widening (and a guard's removal); so is whatever the reading cannot resolve.
 * The permissions boundary is compared on its own: a widening of a role's identity policies is
   reported even where its boundary would stop it.
 * Anything the other way round is narrowing: listed, never a failure. A removed role or
@@ -42,12 +50,24 @@ the role or resource and the actions); 2 a file that is not a readable plan (one
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from offline_preview.iam_plan import TRUST, Entry, PlanError, PlanIam, load_plan_iam
+from offline_preview.iam_plan import (
+    PRINCIPAL_KINDS,
+    TRUST,
+    UNATTACHED_POLICY,
+    AccessEntryGrant,
+    AccessPolicyGrant,
+    Entry,
+    PlanError,
+    PlanIam,
+    load_plan_iam,
+)
 from offline_preview.iam_rules import (
     Atom,
     Condition,
@@ -63,6 +83,8 @@ EXIT_WIDENING = 1
 EXIT_UNREADABLE = 2
 NO_CHANGES = "No IAM changes."
 FACETS = ("principals", "actions", "resources", "conditions")
+NOT_MODELLED = "not modelled: treated as widening"
+_CLUSTER_ADMIN = ":cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 _WIDER = {
     "principal": "a new principal",
@@ -138,9 +160,16 @@ def _reason(atom: Atom, others: list[Statement], wider: bool) -> str:
     candidates = others
     levels: tuple[Kind, ...] = ("principal", "action", "resource")
     for level in levels[atom.principal is None :]:
-        candidates = [s for s in candidates if s.reaches(atom, level)]
-        if not candidates:
+        reaching = [s for s in candidates if s.reaches(atom, level)]
+        if not reaching and level == "resource":
+            # wider (or narrower) only when the atom's resource holds one the others name
+            held = [r for s in candidates for r in s.resources.singles()]
+            return (
+                words[level] if any(atom.resource.covers(r) for r in held) else "another resource"
+            )
+        if not reaching:
             return words[level]
+        candidates = reaching
     conditions = atom.statement.conditions
     missing = [_missing_conditions(conditions, s.conditions, wider) for s in candidates]
     fewest = sorted(missing, key=lambda listed: (len(listed), listed))[0]
@@ -273,46 +302,210 @@ def _textual_changes(base: Entry, head: Entry) -> list[tuple[str, list[str]]]:
     return [(name, items) for name, items in changes if items]
 
 
+def _access_policy_covers(wide: str, narrow: str) -> bool:
+    """An access policy allows all another does: the same, or cluster admin (`*` on `*`)."""
+    return wide == narrow or (wide.endswith(_CLUSTER_ADMIN) and ":cluster-access-policy/" in narrow)
+
+
+def _namespace_covers(wide: str, narrow: str) -> bool:
+    """EKS matches a namespace exactly, or by the prefix before a trailing `*`."""
+    return wide == narrow or (wide.endswith("*") and narrow.startswith(wide[:-1]))
+
+
+def _scope_covers(wide: tuple[str, ...] | None, narrow: tuple[str, ...] | None) -> bool:
+    if wide is None:
+        return True
+    return narrow is not None and all(any(_namespace_covers(w, n) for w in wide) for n in narrow)
+
+
+def _on(grant: AccessPolicyGrant) -> str:
+    if grant.namespaces is None:
+        return "the cluster"
+    return "namespaces " + ", ".join(code(n) for n in grant.namespaces)
+
+
+def _access_policy(grant: AccessPolicyGrant) -> str:
+    return f"{code(grant.principal)} may {code(grant.policy)} on {_on(grant)}"
+
+
+def _access_entry(grant: AccessEntryGrant) -> str:
+    groups = (
+        f", Kubernetes groups {', '.join(code(g) for g in grant.groups)}" if grant.groups else ""
+    )
+    user = f", user name {code(grant.user_name)}" if grant.user_name else ""
+    return (
+        f"{code(grant.principal)} may authenticate (access entry {code(grant.type)}{user}{groups})"
+    )
+
+
+def _policy_reason(grant: AccessPolicyGrant, others: set[AccessPolicyGrant], wider: bool) -> str:
+    """Why no access policy of `others` covers the grant."""
+    same = [o for o in others if o.principal == grant.principal]
+    if not same:
+        return "a new principal" if wider else "a principal removed"
+    policies = [o for o in same if _access_policy_covers(o.policy, grant.policy)]
+    if policies:
+        if not any(_scope_covers(grant.namespaces, o.namespaces) for o in policies):
+            return "another scope"
+        return "a wider scope" if wider else "a narrower scope"
+    if any(_access_policy_covers(grant.policy, o.policy) for o in same):
+        return "a wider access policy" if wider else "a narrower access policy"
+    return "another access policy"
+
+
+def _compare_access(base: Entry, head: Entry, diff: EntryDiff) -> None:
+    """An EKS cluster's access entries and access policies, each way round."""
+    for before, after, findings, wider in (
+        (base, head, diff.widening, True),
+        (head, base, diff.narrowing, False),
+    ):
+        lines = []
+        for grant in after.access_policies:
+            covered = any(
+                o.principal == grant.principal
+                and _access_policy_covers(o.policy, grant.policy)
+                and _scope_covers(o.namespaces, grant.namespaces)
+                for o in before.access_policies
+            )
+            if not covered:
+                reason = _policy_reason(grant, before.access_policies, wider)
+                lines.append(f"{_access_policy(grant)}: {reason}")
+        entries = {e.principal: e for e in before.access_entries}
+        for entry in after.access_entries:
+            other = entries.get(entry.principal)
+            if other is None:
+                reason = "a new principal" if wider else "a principal removed"
+                lines.append(f"{_access_entry(entry)}: {reason}")
+                continue
+            words = []
+            if set(entry.groups) - set(other.groups):
+                added = sorted(set(entry.groups) - set(other.groups))
+                state = "added" if wider else "removed"
+                words.append(f"Kubernetes groups {', '.join(code(g) for g in added)} {state}")
+            if wider and entry.type != other.type:
+                words.append(f"type {code(other.type)} changed to {code(entry.type)}")
+            if wider and entry.user_name != other.user_name:
+                words.append(
+                    f"user name {code(other.user_name)} changed to {code(entry.user_name)}"
+                )
+            if words:
+                lines.append(f"{_access_entry(entry)}: {', '.join(words)}")
+        findings += _in_order(lines)
+
+
+def _changed_inputs(base: Entry, head: Entry) -> str:
+    """Which inputs of a resource not modelled changed, when it is one on each side."""
+    if len(base.instances) <= 1 and len(head.instances) == 1:
+        before = json.loads(base.instances[0].inputs) if base.instances else {}
+        after = json.loads(head.instances[0].inputs)
+        keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        return ", ".join(code(k) for k in keys) + (" changed" if before else " set")
+    return "inputs changed"
+
+
+def _compare_instances(base: Entry, head: Entry, diff: EntryDiff) -> None:
+    """A resource not modelled: any instance HEAD adds or changes is widening, and so is a
+    guard's removal (unless it stays in AWS: `retainOnDelete`)."""
+    before = Counter(i.inputs for i in base.instances)
+    after = Counter(i.inputs for i in head.instances)
+    if after - before:
+        partial = head.spec is not None and head.spec.inputs is not None
+        what = "added" if not before and not partial else _changed_inputs(base, head)
+        diff.widening.append(f"{what}: {NOT_MODELLED}")
+        return
+    gone = before - after
+    if not gone:
+        return
+    retained = all(i.retained for i in base.instances if i.inputs in gone)
+    if retained:
+        diff.changes.append(("removed from the plan", ["kept in AWS (`retainOnDelete`)"]))
+    elif base.spec is not None and base.spec.guard:
+        diff.widening.append(
+            f"removed, and it guarded against access granted elsewhere: {NOT_MODELLED}"
+        )
+    else:
+        diff.narrowing.append("removed")
+
+
+def _grant_changes(base: Entry, head: Entry) -> list[tuple[str, list[str]]]:
+    changes = []
+    for name, before, after in (
+        (
+            "access entries",
+            {_access_entry(e) for e in base.access_entries},
+            {_access_entry(e) for e in head.access_entries},
+        ),
+        (
+            "access policies",
+            {_access_policy(g) for g in base.access_policies},
+            {_access_policy(g) for g in head.access_policies},
+        ),
+    ):
+        changes += [(f"{name} added", _in_order(after - before))]
+        changes += [(f"{name} removed", _in_order(before - after))]
+    return [(name, items) for name, items in changes if items]
+
+
 def compare_entry(base: Entry | None, head: Entry | None) -> EntryDiff:
     """How `head` differs from `base` (either missing: the entry is new, or gone)."""
     some = head or base
     assert some is not None
     diff = EntryDiff(some)
     if base is not None and base.created and not (head is not None and head.created):
-        diff.narrowing.append(f"the {base.kind} is removed")
+        if head is None or not head.holds:
+            if base.instances:
+                _compare_instances(base, Entry(base.kind, base.name), diff)
+            else:
+                diff.narrowing.append(f"the {base.kind} is removed")
+            return diff
+        # what HEAD still grants it is an existing one's, outside the plan: compared as such
+        diff.narrowing.append(f"the {base.kind} is no longer created by the plan")
+    base = base or Entry(some.kind, some.name, spec=some.spec)
+    head = head or Entry(some.kind, some.name, spec=some.spec)
+    if base.instances or head.instances:
+        _compare_instances(base, head, diff)
         return diff
-    base = base or Entry(some.kind, some.name)
-    head = head or Entry(some.kind, some.name)
-    if head.created and not base.created and head.kind == "role":
-        diff.widening.append("a new role")
+    if head.created and not base.created and head.principal:
+        diff.widening.append(f"a new {head.kind}")
+    diff.widening += _in_order(f"{item}: treated as widening" for item in head.unreadable)
     for trust in (True, False):
         _compare_statements(base.statements(trust=trust), head.statements(trust=trust), trust, diff)
     diff.widening += _in_order(f"{label} attached" for label in head.opaque - base.opaque)
     diff.narrowing += _in_order(f"{label} detached" for label in base.opaque - head.opaque)
     _compare_boundaries(base, head, diff)
-    diff.changes = _textual_changes(base, head)
+    _compare_access(base, head, diff)
+    diff.changes = _textual_changes(base, head) + _grant_changes(base, head)
     return diff
 
 
+def _relevant(entry: Entry | None) -> bool:
+    """A principal, or an entry that grants or guards anything: what the diff compares."""
+    return entry is not None and (entry.principal or entry.holds)
+
+
+_ORDER = {kind: rank for rank, kind in enumerate(PRINCIPAL_KINDS.values())}
+
+
 def compare(base: PlanIam, head: PlanIam) -> list[EntryDiff]:
-    """Every role and resource policy that changed, roles first, then by kind and name."""
-    keys = sorted(set(base.entries) | set(head.entries), key=lambda k: (k[0] != "role", k))
-    diffs = [compare_entry(base.entries.get(k), head.entries.get(k)) for k in keys]
+    """Every entry that changed: principals first (roles, users, groups), then by kind and name.
+    An entry that holds nothing on either side (a bucket without a policy) is none."""
+    keys = sorted(governed(base) | governed(head), key=lambda k: (_ORDER.get(k[0], len(_ORDER)), k))
+
+    def entry(iam: PlanIam, key: tuple[str, str]) -> Entry | None:
+        return iam.unattached(key[1]) if key[0] == UNATTACHED_POLICY else iam.entries.get(key)
+
+    diffs = [compare_entry(entry(base, k), entry(head, k)) for k in keys]
     return [d for d in diffs if d.changed]
 
 
 def governed(iam: PlanIam) -> set[tuple[str, str]]:
-    """The roles, and the resources that have a policy: what the summary counts."""
-    return {
-        key
-        for key, entry in iam.entries.items()
-        if entry.kind == "role" or entry.documents or entry.opaque
-    }
+    """The principals, and the entries that grant or guard anything: what the summary counts."""
+    return {key for key, entry in iam.entries.items() if _relevant(entry)}
 
 
 def to_markdown(diffs: list[EntryDiff], total: int) -> str:
-    """The diffs as markdown; `No IAM changes.` when there are none. `total`: how many roles and
-    resource policies the two plans hold together."""
+    """The diffs as markdown; `No IAM changes.` when there are none. `total`: how many entries
+    (`governed`) the two plans hold together."""
     if not diffs:
         return NO_CHANGES
     widening = sum(len(d.widening) for d in diffs)
@@ -325,8 +518,7 @@ def to_markdown(diffs: list[EntryDiff], total: int) -> str:
     lines = [
         "## IAM changes",
         "",
-        f"{verdict}. Narrowing: {narrowing}. Changed: {len(diffs)} of {total} roles and "
-        "resource policies.",
+        f"{verdict}. Narrowing: {narrowing}. Changed: {len(diffs)} of {total} IAM entries.",
     ]
     for diff in diffs:
         lines += ["", f"### {diff.entry.title}"]

@@ -1,4 +1,5 @@
-"""The example stacks' JSON plans, and the policy pack's offline check run on one.
+"""The example stacks' JSON plans, the policy pack's offline check run on one, and the IAM diff
+of two.
 
 A plan is made once per session and stack (the offline preview is deterministic); each caller
 gets its own copy to plant violations in.
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from policy.check import main as check_main
-from tests.support.preview import run_preview
+from tests.support.preview import Preview, run_preview
 
 STACKS = ("dev", "govcloud", "china")
 
@@ -102,3 +103,12 @@ def check_plan(planned: dict[str, Any]) -> Check:
         path = Path(directory) / "plan.json"
         path.write_text(json.dumps(planned, indent=2, sort_keys=True), encoding="utf-8")
         return run_check(str(path))
+
+
+def diff_plans(folder: Path, base: dict[str, Any], head: dict[str, Any], *flags: str) -> Preview:
+    """`python -m offline_preview diff base.json head.json <flags>` on two plans written to
+    `folder`, run in this process."""
+    base_file, head_file = folder / "base.json", folder / "head.json"
+    base_file.write_text(json.dumps(base, indent=2), encoding="utf-8")
+    head_file.write_text(json.dumps(head, indent=2), encoding="utf-8")
+    return run_preview("diff", str(base_file), str(head_file), *flags)
