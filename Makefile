@@ -31,7 +31,7 @@ IDENTIFY := import os, sys; v = sys.version_info; print(sys.argv[1] + (" %d.%d.%
 # "asked <major>.<minor>.<patch> too-old" from an older one, is "<version> <path or too-old>";
 # anything else (a wrapper that ignores -c, a second line, a path from a 3.10) is "invalid"; no
 # answer, or a failed run, is "".
-ANSWER_OF = $(shell answer=$$($(1) -c '$(IDENTIFY)' asked 2>/dev/null) && [ -n "$$answer" ] \
+ANSWER_OF = $(shell answer=$$($(call QUOTE,$(1)) -c '$(IDENTIFY)' asked 2>/dev/null) && [ -n "$$answer" ] \
   || exit 0; printf '%s\n' "$$answer" | awk ' \
     NR == 1 && NF == 3 && $$1 == "asked" && $$2 ~ /^[0-9]+\.[0-9]+\.[0-9]+$$/ { \
       split($$2, v, "."); new = v[1] + 0 > 3 || (v[1] + 0 == 3 && v[2] + 0 >= 11); \
@@ -39,9 +39,23 @@ ANSWER_OF = $(shell answer=$$($(1) -c '$(IDENTIFY)' asked 2>/dev/null) && [ -n "
     END { print (NR == 1 && ok ? line : "invalid") }' \
   | { read -r version where && { [ "$$where" = too-old ] || { [ -f "$$where" ] && [ -x "$$where" ]; }; } \
       && echo "$$version $$where" || echo invalid; })
+# PYTHON is a command name or a path: letters, digits and ._+-/@,:= alone (no space, quote or
+# anything else the shell reads), checked by make before any shell sees it; every command that runs
+# it single-quotes it too: $(call QUOTE,<text>) is <text> as one shell word.
+QUOTE = '$(subst ','\'',$(1))'
+SAFE_CHARS := a b c d e f g h i j k l m n o p q r s t u v w x y z A B C D E F G H I J K L M N O P \
+  Q R S T U V W X Y Z 0 1 2 3 4 5 6 7 8 9 . _ + - / @ , : =
+# $(call UNSAFE_IN,<text>,$(SAFE_CHARS)): what is left of <text> once the safe characters are gone.
+UNSAFE_IN = $(if $(2),$(call UNSAFE_IN,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,$(words $(2)),$(2))),$(1))
+# Whether $(PYTHON) can build ./venv (the venv module, and ensurepip with its pip: Debian and Ubuntu
+# ship both in python3.X-venv), asked before an old venv is removed to build it again.
+VENV_PROBE := import venv, ensurepip; ensurepip.version()
 ifneq ($(filter-out help clean,$(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))),)
-PYTHON_ID := $(call ANSWER_OF,$(PYTHON))
 AGAIN := make $(or $(firstword $(MAKECMDGOALS)),preview) PYTHON=python3.12
+ifneq ($(words $(PYTHON))|$(call UNSAFE_IN,$(PYTHON),$(SAFE_CHARS)),1|)
+$(error PYTHON=$(PYTHON) is not a command name or path (letters, digits and ._+-/@,:= only); name one with $(AGAIN))
+endif
+PYTHON_ID := $(call ANSWER_OF,$(PYTHON))
 ifeq ($(PYTHON_ID),)
 $(error PYTHON=$(PYTHON) is no Python interpreter here; Python 3.11 or newer is needed: name one with $(AGAIN))
 else ifeq ($(PYTHON_ID),invalid)
@@ -57,6 +71,16 @@ ifneq ($(wildcard $(VENV)/.runtime-installed),)
 VENV_UNRECORDED := $(call ANSWER_OF,$(BIN)/python)
 endif
 endif
+# record: $(PYTHON) built the venv, only the record is missing; build: it is built (again), once
+# $(PYTHON) has shown it can build one, so a venv is never removed for one that cannot be built.
+ifeq ($(VENV_BUILT_BY)|$(VENV_UNRECORDED),|$(PYTHON_ID))
+VENV_ACTION := record
+else ifneq ($(VENV_BUILT_BY),$(PYTHON_ID))
+VENV_ACTION := build
+ifneq ($(shell $(call QUOTE,$(PYTHON)) -c '$(VENV_PROBE)' >/dev/null 2>&1 && echo yes),yes)
+$(error PYTHON=$(PYTHON) (Python $(firstword $(PYTHON_ID))) cannot create a virtual environment: install python$(basename $(firstword $(PYTHON_ID)))-venv (Debian, Ubuntu) or name another with $(AGAIN)$(if $(wildcard $(VENV)),; ./$(VENV)/ is left as it is))
+endif
+endif
 endif
 
 # Runs uv when there is one (the one of .tools/ is installed first), else pip; `set -x` shows which.
@@ -69,12 +93,12 @@ ifneq ($(VENV_BUILT_BY),$(PYTHON_ID))
 $(VENV)/.python: FORCE
 endif
 $(VENV)/.python:
-ifeq ($(VENV_BUILT_BY)|$(VENV_UNRECORDED),|$(PYTHON_ID))
+ifeq ($(VENV_ACTION),record)
 	echo '$(PYTHON_ID)' > $@ && touch -r $(VENV)/pyvenv.cfg $@
 else
-	@$(if $(VENV_BUILT_BY),echo "$(VENV)/ was built by $(VENV_BUILT_BY); PYTHON=$(PYTHON) is $(PYTHON_ID): building it again")
+	@$(if $(VENV_BUILT_BY),echo $(call QUOTE,$(VENV)/ was built by $(VENV_BUILT_BY); PYTHON=$(PYTHON) is $(PYTHON_ID): building it again))
 	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
+	$(call QUOTE,$(PYTHON)) -m venv $(VENV)
 	echo '$(PYTHON_ID)' > $@
 endif
 
@@ -114,7 +138,7 @@ install: $(VENV)/.runtime-installed policy/venv/.installed
 
 policy/venv/.installed: policy/requirements.txt $(VENV)/.python
 	rm -rf policy/venv
-	$(PYTHON) -m venv policy/venv
+	$(call QUOTE,$(PYTHON)) -m venv policy/venv
 	policy/venv/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt
 	touch $@
 
@@ -155,7 +179,7 @@ unit: $(VENV)/.dev-installed
 ##     SDK process under mocks (tests/tools/bench.py); BENCH_ARGS e.g. --runs 5 --suite-args '-n 2';
 ##     BENCH_ARGS=--setup: a fresh clone's make preview against pip installing requirements.txt
 bench: $(VENV)/.dev-installed
-	$(BIN)/python -m tests.tools.bench --python $(PYTHON) $(BENCH_ARGS)
+	$(BIN)/python -m tests.tools.bench --python $(call QUOTE,$(PYTHON)) $(BENCH_ARGS)
 
 ## make docs: regenerate the config reference (docs/configuration.md) from stack_config/, and the
 ##     IAM review document of each example stack (docs/iam/<stack>.md) from its offline plan

@@ -229,6 +229,137 @@ def test_the_same_stand_in_giving_the_answer_asked_for_is_accepted(
     assert f"echo '{PYTHON_ID}' > venv/.python" in result.stdout.splitlines()
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "touch {tmp}/x;",
+        "python3; touch {tmp}/x",
+        "python3 && touch {tmp}/x",
+        "`touch {tmp}/x`",
+        "python3|touch {tmp}/x",
+        "it's",
+        "",
+    ],
+)
+def test_a_python_that_is_no_command_name_or_path_is_refused_before_any_shell_runs_it(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, value: str
+) -> None:
+    tmp = tmp_path_factory.mktemp("out")
+    python = value.format(tmp=tmp)
+    result = make(project, "preview", f"PYTHON={python}")
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"Makefile:{line_of('$(error PYTHON=$(PYTHON) is not a command')}: *** PYTHON={python} "
+        "is not a command name or path (letters, digits and ._+-/@,:= only); name one with make "
+        "preview PYTHON=python3.12.  Stop."
+    ]
+    assert list(tmp.iterdir()) == []  # the command in it never ran
+    assert not (project / "venv").exists()
+
+
+def test_every_command_that_runs_the_python_quotes_it(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A command named `py=3` runs only where it is quoted: bare, the shell reads an assignment."""
+    bin_ = tmp_path_factory.mktemp("bin")
+    calls = bin_ / "calls"
+    recording = (
+        "import os, sys\n"
+        "if sys.argv[1:2] == ['-c']:  # the Makefile's questions: answered as this interpreter\n"
+        "    code, sys.argv = sys.argv[2], ['-c', *sys.argv[3:]]\n"
+        "    exec(code)\n"
+        "    sys.exit()\n"
+        f"with open({str(calls)!r}, 'a') as calls:\n"
+        "    print(os.path.basename(sys.argv[0]), *sys.argv[1:], file=calls)\n"
+        "if sys.argv[1:3] == ['-m', 'venv']:\n"
+        "    os.makedirs(sys.argv[3])\n"
+    )
+    executable(bin_ / "py=3", f"#!{sys.executable}\n{recording}")
+    path = {"PATH": f"{bin_}{os.pathsep}{os.environ['PATH']}"}
+    built = make(project, "venv/.python", "PYTHON=py=3", env=path)
+    assert built.returncode == 0, built.stderr
+    assert "'py=3' -m venv venv" in built.stdout.splitlines()
+    (project / "venv" / "bin").mkdir()
+    executable(project / "venv" / "bin" / "python", f"#!{sys.executable}\n{recording}")
+    for stamp in (".runtime-installed", ".dev-installed"):
+        (project / "venv" / stamp).touch()
+    (project / "policy").mkdir()
+    (project / "policy" / "requirements.txt").write_text(NOTHING)
+    make(project, "policy/venv/.installed", "PYTHON=py=3", env=path)
+    assert make(project, "bench", "PYTHON=py=3", env=path).returncode == 0
+    assert calls.read_text().splitlines() == [
+        "py=3 -m venv venv",
+        "py=3 -m venv policy/venv",
+        "python -m tests.tools.bench --python py=3",
+    ]
+
+
+def python_without_venv(directory: Path) -> Path:
+    """This interpreter as Debian or Ubuntu has it without python3.X-venv: no ensurepip.
+
+    It runs `-c` code (so it answers the Makefile's question as this interpreter) and fails
+    `-m venv` as such a Python does.
+    """
+    return executable(
+        directory / "python3",
+        f"#!{sys.executable}\n"
+        "import sys\n"
+        "sys.modules['ensurepip'] = None  # import ensurepip: ImportError\n"
+        "if sys.argv[1:2] != ['-c']:\n"
+        "    sys.exit('The virtual environment was not created successfully because ensurepip '\n"
+        "             'is not available.')\n"
+        "code, sys.argv = sys.argv[2], ['-c', *sys.argv[3:]]  # as python -c sees its arguments\n"
+        "exec(code)\n",
+    )
+
+
+def test_a_python_that_cannot_create_a_venv_is_refused_and_the_venv_is_left_alone(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    record(project, OTHER_ID)  # a venv make would otherwise build again: rm -rf venv first
+    (project / "venv" / "kept").write_text("the venv's own file\n")
+    before = {p.relative_to(project): p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    python = python_without_venv(tmp_path_factory.mktemp("bin"))
+    failed_venv = subprocess.run([python, "-m", "venv", project / "elsewhere"], capture_output=True)
+    assert failed_venv.returncode != 0  # the stand-in fails as such a Python does
+    result = make(project, "preview", f"PYTHON={python}", "UV=")
+    assert result.returncode != 0
+    assert result.stdout == ""
+    minor = "{}.{}".format(*sys.version_info[:2])
+    assert result.stderr.splitlines() == [
+        f"Makefile:{line_of('$(error PYTHON=$(PYTHON) (Python')}: *** PYTHON={python} (Python "
+        f"{PYTHON_ID.split()[0]}) cannot create a virtual environment: install "
+        f"python{minor}-venv (Debian, Ubuntu) or name another with make preview "
+        "PYTHON=python3.12; ./venv/ is left as it is.  Stop."
+    ]
+    after = {p.relative_to(project): p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_a_python_that_cannot_create_a_venv_is_refused_before_a_first_venv(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    python = python_without_venv(tmp_path_factory.mktemp("bin"))
+    result = make(project, "-n", "preview", f"PYTHON={python}", "UV=")
+    assert result.returncode != 0
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.endswith(" or name another with make preview PYTHON=python3.12.  Stop.")
+    assert not (project / "venv").exists()
+
+
+def test_a_python_that_can_create_a_venv_is_not_asked_again_for_a_venv_it_built(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The probe runs only before a venv is built: a kept venv needs no ensurepip."""
+    record(project, PYTHON_ID)
+    python = python_without_venv(tmp_path_factory.mktemp("bin"))
+    result = make(project, "-n", "preview", f"PYTHON={python}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["venv/bin/python -m offline_preview --stack dev"]
+
+
 def line_of(text: str) -> int:
     """The Makefile's line that starts with `text` (make names it in its message)."""
     lines = (ROOT / "Makefile").read_text().splitlines()
@@ -252,7 +383,7 @@ def test_a_venv_another_interpreter_built_is_built_again(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     commands = result.stdout.splitlines()
     assert commands[:2] == [
-        f'echo "venv/ was built by {OTHER_ID}; PYTHON={PYTHON} is {PYTHON_ID}: building it again"',
+        f"echo 'venv/ was built by {OTHER_ID}; PYTHON={PYTHON} is {PYTHON_ID}: building it again'",
         "rm -rf venv",
     ]
     assert f"echo '{PYTHON_ID}' > venv/.python" in commands
@@ -298,7 +429,7 @@ def test_make_builds_a_venv_another_interpreter_built_again_with_pip_in_it(
     assert result.stdout.splitlines() == [
         f"venv/ was built by {OTHER_ID}; PYTHON={PYTHON} is {PYTHON_ID}: building it again",
         "rm -rf venv",
-        f"{PYTHON} -m venv venv",
+        f"'{PYTHON}' -m venv venv",
         f"echo '{PYTHON_ID}' > venv/.python",
     ]
     venv = project / "venv"
