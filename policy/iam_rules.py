@@ -402,6 +402,18 @@ def _stack_account(stack: Stack) -> str | None:
     return None
 
 
+def _own_account(role: Resource, stack: Stack) -> str | None:
+    """The stack's account (`_stack_account`), else the account in the role's own ARN: the real
+    engine hands stack validation each resource's outputs, so a created role's `arn` is there
+    even if the program exported no `accountId`."""
+    account = _stack_account(stack)
+    if account is None:
+        own = role.peek("arn")
+        if isinstance(own, str):
+            account = _account_of(own)
+    return account
+
+
 def _check_trust_accounts(role: Resource, stack: Stack) -> Iterator[str]:
     account: str | None = None
     for where, statement in statements(role.document("assumeRolePolicy")):
@@ -419,11 +431,12 @@ def _check_trust_accounts(role: Resource, stack: Stack) -> Iterator[str]:
                 if owner is None:
                     yield f"{named} names no account: name a principal of the stack's account"
                     continue
-                account = account or _stack_account(stack)
+                account = account or _own_account(role, stack)
                 if account is None:
                     yield (
                         f"{named}: the stack's account cannot be told (the stack exports no "
-                        f"`{ACCOUNT_OUTPUT}`), so neither can whether {owner} is foreign"
+                        f"`{ACCOUNT_OUTPUT}` and the role's ARN is not known), so neither can "
+                        f"whether {owner} is foreign"
                     )
                 elif owner != account:
                     yield (
@@ -675,8 +688,8 @@ RULES = (
         name="iam-trust-own-account",
         description=(
             "A role's trust admits principals of type AWS (and Federated provider ARNs) only of "
-            "the stack's account (its `accountId` output), unless policy/iam_allowlist.py lists "
-            "them with a reason."
+            "the stack's account (its `accountId` output, else the account in the role's own "
+            "ARN), unless policy/iam_allowlist.py lists them with a reason."
         ),
         types=frozenset({ROLE}),
         check=_check_trust_accounts,

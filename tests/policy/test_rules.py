@@ -472,12 +472,34 @@ def _trust_account_unknown(p: Plan) -> list[str]:
     return [
         f"{state(p, ROLE, name)['urn']}  trust Statement[0] (ServiceAccountsOfThisCluster): "
         f"Principal {json.dumps({'Federated': provider})}: the stack's account cannot be told "
-        "(the stack exports no `accountId`), so neither can whether 123456789012 is foreign"
+        "(the stack exports no `accountId` and the role's ARN is not known), so neither can "
+        "whether 123456789012 is foreign"
         for name in (
             "aws-load-balancer-controller-role",
             "ebs-csi-role",
             "inference-role",
             "pod-role",
+            "vpc-cni-role",
+        )
+    ]
+
+
+def _trust_account_from_the_role_arn(p: Plan) -> list[str]:
+    """Without the export, a role whose own ARN is known (the real engine's outputs at
+    `pulumi up`) is judged by the account in it: the pod role is decided, the others are not."""
+    del p["outputs"]["accountId"]
+    pod = state(p, ROLE, "pod-role")
+    pod["inputs"]["arn"] = "arn:aws:iam::123456789012:role/poolside-dev-eks-pod-role"
+    provider = f"arn:aws:iam::123456789012:oidc-provider/{ISSUER}"
+    return [
+        f"{state(p, ROLE, name)['urn']}  trust Statement[0] (ServiceAccountsOfThisCluster): "
+        f"Principal {json.dumps({'Federated': provider})}: the stack's account cannot be told "
+        "(the stack exports no `accountId` and the role's ARN is not known), so neither can "
+        "whether 123456789012 is foreign"
+        for name in (
+            "aws-load-balancer-controller-role",
+            "ebs-csi-role",
+            "inference-role",
             "vpc-cni-role",
         )
     ]
@@ -1255,6 +1277,9 @@ PLANTED = [
     ),
     Planted("iam-trust-own-account", "no account", _trust_no_account),
     Planted("iam-trust-own-account", "the stack's account unknown", _trust_account_unknown),
+    Planted(
+        "iam-trust-own-account", "the account from the role's ARN", _trust_account_from_the_role_arn
+    ),
     Planted("iam-aws-managed-policies", "AdministratorAccess", _administrator_access),
     Planted("iam-aws-managed-policies", "PowerUserAccess in the role", _power_user_in_role),
     Planted("iam-aws-managed-policies", "IAMFullAccess, exclusive", _iam_full_access_exclusively),
