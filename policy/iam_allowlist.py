@@ -128,6 +128,15 @@ ANY_ACCOUNT_ALLOWLIST: dict[str, AnyAccount] = {
 }
 
 
+# -- Principals of another account in a role's trust ---------------------------------------------
+# `iam-trust-own-account` admits a principal of type AWS (an account, a root, a role, a user) or
+# a Federated provider ARN of another account than the stack's only when it is listed here,
+# written without its `arn:<partition>:` (any partition; a bare account ID as it is), with the
+# reason. The example stacks trust none.
+
+FOREIGN_PRINCIPALS: dict[str, str] = {}
+
+
 # -- AWS-managed policies ------------------------------------------------------------------------
 # `iam-aws-managed-policies` lets a role hold an AWS-managed policy (`arn:<any partition>:iam::aws:
 # policy/<path><name>`) only when it is listed here, and only on a role whose trust admits nothing

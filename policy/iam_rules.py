@@ -16,7 +16,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from policy.iam_actions import glob_regex, has_wildcard, resolve_action
-from policy.iam_allowlist import ANY_ACCOUNT_ALLOWLIST, AWS_MANAGED_POLICIES, STAR_ALLOWLIST
+from policy.iam_allowlist import (
+    ANY_ACCOUNT_ALLOWLIST,
+    AWS_MANAGED_POLICIES,
+    FOREIGN_PRINCIPALS,
+    STAR_ALLOWLIST,
+)
 from policy.iam_limits import (
     MANAGED_POLICY_MAX,
     ROLE_INLINE_POLICIES_MAX,
@@ -144,6 +149,17 @@ def _every_action_of(action: str) -> str | None:
     return f"every service matching {(service if colon else service + '*')!r}"
 
 
+# The shortest verbs IAM action names begin with (`Get`, `Put`, `Tag`) are three letters.
+VERB_MIN = 3
+
+
+def _verbless(action: str) -> bool:
+    """Whether a pattern's action name has a wildcard within its first `VERB_MIN` characters:
+    it fixes no verb (`iam:*e`, `s3:?etObject`, `iam:De*`), so it crosses reads and writes."""
+    _, _, name = action.strip().partition(":")
+    return has_wildcard(name[:VERB_MIN])
+
+
 def _check_wildcard_actions(resource: Resource) -> Iterator[str]:
     fix = "list the actions the principal needs"
     for where, statement in _allows(resource):
@@ -162,6 +178,14 @@ def _check_wildcard_actions(resource: Resource) -> Iterator[str]:
                     f"{where}: allows {action!r}, whose service prefix has a wildcard: it "
                     f"reaches services nobody reviewed, and those AWS adds; {fix}"
                 )
+            elif _verbless(action):
+                infos, _ = resolve_action(action)
+                matching = f" (matching {_short(sorted(i.name for i in infos))})" if infos else ""
+                yield (
+                    f"{where}: allows {action!r}{matching}, whose action name has a wildcard in "
+                    f"its first {VERB_MIN} characters: it fixes no verb, so it spans reads and "
+                    f"writes; {fix}, or begin the pattern with its verb (`Get*`)"
+                )
 
 
 _STAR = "star"
@@ -171,8 +195,11 @@ _ANY_ACCOUNT = "any account"
 def _resource_reach(resource: str) -> str | None:
     """`_STAR` when a resource pattern is as good as `*`: `*` (or only wildcards and
     separators: `**`, `*/*`), an ARN cut short by a `*` that runs on to its end (`arn:*`,
-    `arn:<p>:s3:*`), a wildcard service, or a resource part that names no resource type
-    (`arn:<p>:kms:<region>:<account>:*`, `arn:<p>:s3:::*/*`). `_ANY_ACCOUNT` when the account
+    `arn:<p>:s3:*`), a wildcard service, or a wildcard in the resource part before its first `/`
+    or `:`, where the resource type is named (`arn:<p>:kms:<region>:<account>:*`,
+    `arn:<p>:iam::<account>:*e*`) or, in S3, the bucket (`arn:<p>:s3:::*a*/*`: bucket names are
+    global, so a pattern reaches the matching buckets of every account). `_ANY_ACCOUNT` when the
+    account
     field has a wildcard (`arn:<p>:iam::*:role/*`). None otherwise: a wildcard region (Bedrock's
     foundation models are in every region, owned by no account) or a wildcard within a named
     resource type is a scope."""
@@ -185,7 +212,7 @@ def _resource_reach(resource: str) -> str | None:
     if len(parts) < 6:
         return _STAR if "*" in parts[-1] else None
     _, _, service, _, account, rest = parts
-    if has_wildcard(service) or _only_wildcards(rest, "/:"):
+    if has_wildcard(service) or has_wildcard(re.split(r"[/:]", rest, maxsplit=1)[0]):
         return _STAR
     return _ANY_ACCOUNT if has_wildcard(account) else None
 
@@ -285,6 +312,22 @@ def _irsa_conditions(where: str, issuer: str, condition: Any) -> Iterator[str]:
         )
 
 
+def _matches(patterns: Any, action: str) -> bool:
+    return any(
+        glob_regex(pattern.strip().lower()).fullmatch(action)
+        for pattern in as_list(patterns)
+        if isinstance(pattern, str)
+    )
+
+
+def _may(statement: Mapping[str, Any], action: str) -> bool:
+    """Whether the statement names `action` (lower case): an `Action` pattern matches it, or a
+    `NotAction` none of whose patterns does (NotAction allows every action it does not list)."""
+    if "NotAction" in statement and not _matches(statement["NotAction"], action):
+        return True
+    return _matches(statement.get("Action"), action)
+
+
 def _check_irsa_trust(resource: Resource) -> Iterator[str]:
     for where, statement in statements(resource.document("assumeRolePolicy")):
         principal = statement.get("Principal")
@@ -294,9 +337,7 @@ def _check_irsa_trust(resource: Resource) -> Iterator[str]:
             for arn in federated
             if isinstance(arn, str) and ":oidc-provider/" in arn
         ]
-        actions = [a.lower() for a in as_list(statement.get("Action")) if isinstance(a, str)]
-        web_identity = any(glob_regex(action).fullmatch(_WEB_IDENTITY) for action in actions)
-        if statement.get("Effect") != "Allow" or not issuers or not web_identity:
+        if statement.get("Effect") != "Allow" or not issuers or not _may(statement, _WEB_IDENTITY):
             continue
         for issuer in issuers:
             yield from _irsa_conditions(f"trust {where}", issuer, statement.get("Condition"))
@@ -320,11 +361,89 @@ def _check_trust_principals(resource: Resource) -> Iterator[str]:
                 f"trust {where}: Allow with NotPrincipal lets every principal it does not list "
                 "assume the role; name the principals"
             )
+        if "NotAction" in statement:
+            yield (
+                f"trust {where}: Allow with NotAction lets its principals assume the role in "
+                "every way it does not list (sts:AssumeRoleWithWebIdentity, "
+                "sts:AssumeRoleWithSAML, ...), past the conditions those need; name the actions"
+            )
         if everyone := _everyone_in(statement.get("Principal")):
             yield (
                 f"trust {where}: Principal {', '.join(everyone)} lets any AWS account (or "
                 "anyone) assume the role, whatever its conditions; name the principals"
             )
+
+
+STACK = "pulumi:pulumi:Stack"
+ACCOUNT_OUTPUT = "accountId"
+_ACCOUNT = re.compile(r"\d{12}")
+# An IAM principal's ARN (a root, role, user, assumed-role session, or an identity provider):
+# the account is its fifth field.
+_PRINCIPAL_ARN = re.compile(r"arn:[^:]+:(?:iam|sts)::([^:]*):.+")
+
+
+def _account_of(principal: str) -> str | None:
+    """The account a principal of type AWS (or a Federated provider ARN) is in; None when it
+    names none (a wildcard or a malformed value)."""
+    if _ACCOUNT.fullmatch(principal):
+        return principal
+    match = _PRINCIPAL_ARN.fullmatch(principal)
+    return match[1] if match and _ACCOUNT.fullmatch(match[1]) else None
+
+
+def _stack_account(stack: Stack) -> str | None:
+    """The stack's account: the `accountId` output of its root resource (the caller identity
+    the program exports). None when the stack exports none."""
+    for root in stack.of_type({STACK}):
+        with reading(root):
+            value = root.get(ACCOUNT_OUTPUT)
+        if isinstance(value, str) and _ACCOUNT.fullmatch(value):
+            return value
+    return None
+
+
+def _own_account(role: Resource, stack: Stack) -> str | None:
+    """The stack's account (`_stack_account`), else the account in the role's own ARN: the real
+    engine hands stack validation each resource's outputs, so a created role's `arn` is there
+    even if the program exported no `accountId`."""
+    account = _stack_account(stack)
+    if account is None:
+        own = role.peek("arn")
+        if isinstance(own, str):
+            account = _account_of(own)
+    return account
+
+
+def _check_trust_accounts(role: Resource, stack: Stack) -> Iterator[str]:
+    account: str | None = None
+    for where, statement in statements(role.document("assumeRolePolicy")):
+        principal = statement.get("Principal")
+        if statement.get("Effect") != "Allow" or not isinstance(principal, Mapping):
+            continue
+        for kind in ("AWS", "Federated"):
+            for value in as_list(principal.get(kind)):
+                if value == "*" or (kind == "Federated" and not str(value).startswith("arn:")):
+                    continue  # everyone is the wildcard rule's; a web identity IdP is no account
+                named = f"trust {where}: Principal {json.dumps({kind: value})}"
+                if str(value).split(":", 2)[-1] in FOREIGN_PRINCIPALS:
+                    continue
+                owner = _account_of(str(value))
+                if owner is None:
+                    yield f"{named} names no account: name a principal of the stack's account"
+                    continue
+                account = account or _own_account(role, stack)
+                if account is None:
+                    yield (
+                        f"{named}: the stack's account cannot be told (the stack exports no "
+                        f"`{ACCOUNT_OUTPUT}` and the role's ARN is not known), so neither can "
+                        f"whether {owner} is foreign"
+                    )
+                elif owner != account:
+                    yield (
+                        f"{named} is in account {owner}, not the stack's ({account}): name a "
+                        "principal of this account, or allowlist it with the reason in "
+                        "policy/iam_allowlist.py"
+                    )
 
 
 _AWS_MANAGED = re.compile(r"arn:[^:]+:iam::aws:policy/(.+)")
@@ -530,8 +649,8 @@ RULES = (
         name="iam-no-wildcard-actions",
         description=(
             "An identity policy never allows a pattern matching every action of a service "
-            "(`*`, `<service>:*`, `iam:?*`) or a wildcard service prefix, nor uses NotAction in "
-            "an Allow: every grant lists its actions."
+            "(`*`, `<service>:*`, `iam:?*`), a wildcard service prefix, or a wildcard in an action "
+            "name's first three characters (`iam:*e`), nor uses NotAction in an Allow."
         ),
         types=IDENTITY_POLICY_TYPES,
         check=_check_wildcard_actions,
@@ -560,10 +679,20 @@ RULES = (
         name="iam-trust-no-wildcard-principal",
         description=(
             'A role\'s trust never allows `Principal: "*"`, `{"AWS": "*"}` (any principal type '
-            "`*`), nor NotPrincipal."
+            "`*`), nor NotPrincipal or NotAction in an Allow."
         ),
         types=frozenset({ROLE}),
         check=_check_trust_principals,
+    ),
+    StackRule(
+        name="iam-trust-own-account",
+        description=(
+            "A role's trust admits principals of type AWS (and Federated provider ARNs) only of "
+            "the stack's account (its `accountId` output, else the account in the role's own "
+            "ARN), unless policy/iam_allowlist.py lists them with a reason."
+        ),
+        types=frozenset({ROLE}),
+        check=_check_trust_accounts,
     ),
     StackRule(
         name="iam-aws-managed-policies",

@@ -2,7 +2,9 @@
 shape from `pulumi preview --json`.
 
 Each step's `newState` is a resource of the stack after the update (steps that delete one are
-left out); its `inputs` are what the rules judge, as the engine's resource validation does.
+left out); its `inputs` are what the rules judge, as the engine's resource validation does. The
+stack's root resource (`pulumi:pulumi:Stack`) holds the plan's `outputs` too, as the engine's
+stack validation sees the stack's exports (`iam-trust-own-account` reads `accountId`).
 Values a plan cannot show become `Opaque`: Pulumi's unknown placeholders (a preview before the
 resources a value depends on exist) and secrets (`[secret]`, or a secret's wire signature with
 no plaintext).
@@ -35,6 +37,9 @@ _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _GONE = frozenset(
     {"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace"}
 )
+
+
+STACK = "pulumi:pulumi:Stack"
 
 
 class PlanError(Exception):
@@ -73,12 +78,17 @@ def resources(plan: Any) -> list[Resource]:
         if not isinstance(urn, str) or not isinstance(type_, str):
             raise PlanError(f"steps[{index}].newState has no `urn` or `type`")
         dependencies = state.get("propertyDependencies") or {}
+        props = state.get("inputs") or {}
+        if type_ == STACK:  # the stack's exports, as the engine's stack validation sees them
+            for outputs in (state.get("outputs"), plan.get("outputs")):
+                if isinstance(outputs, Mapping):
+                    props = {**outputs, **props}
         found.setdefault(
             urn,
             Resource(
                 type=type_,
                 urn=urn,
-                props=plain(state.get("inputs") or {}),
+                props=plain(props),
                 property_dependencies={k: tuple(v) for k, v in dependencies.items()},
             ),
         )

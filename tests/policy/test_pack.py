@@ -65,6 +65,7 @@ def test_the_rules_are_resource_rules_unless_they_need_the_stack() -> None:
         "iam-role-inline-policies-size",
         "iam-role-managed-policy-count",
         "iam-aws-managed-policies",
+        "iam-trust-own-account",
     }
     assert all(isinstance(rule, ResourceRule | StackRule) for rule in RULES)
 
@@ -155,7 +156,16 @@ def _analyze(pack: analyzer_pb2_grpc.AnalyzerStub, newState: dict[str, Any]) -> 
 
 
 def _analyze_stack(pack: analyzer_pb2_grpc.AnalyzerStub, planned: dict[str, Any]) -> list[Any]:
-    resources = [_resource(step["newState"]) for step in planned["steps"]]
+    # The engine gives stack validation each resource's outputs: the root stack's are its exports
+    # (`iam-trust-own-account` reads `accountId`); the plan's inputs stand in for the others'.
+    resources = [
+        _resource(
+            {**step["newState"], "inputs": planned["outputs"]}
+            if step["newState"]["type"] == "pulumi:pulumi:Stack"
+            else step["newState"]
+        )
+        for step in planned["steps"]
+    ]
     request = analyzer_pb2.AnalyzeStackRequest(resources=resources)
     return list(pack.AnalyzeStack(request).diagnostics)
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from policy.iam_allowlist import FOREIGN_PRINCIPALS
 from policy.iam_limits import iam_size
 from policy.rules import RULES
 from tests.support.harness import PROJECT_ROOT
@@ -66,7 +67,16 @@ class Planted:
     rule: str
     what: str
     plant: Callable[[Plan], list[str]]
-    """Edits the plan; returns the lines expected, `<rule>  <urn>  <message>` without the rule."""
+    """Edits the plan; returns the lines expected, `<rule>  <urn>  <message>` without the rule
+    (with it for the rules of `also`)."""
+    also: tuple[str, ...] = ()
+    """Other rules the violation breaks too."""
+
+    def expected(self, lines: list[str]) -> list[str]:
+        return [
+            line if line.split("  ", 1)[0] in self.also else f"{self.rule}  {line}"
+            for line in lines
+        ]
 
 
 # -- IAM ------------------------------------------------------------------------------------------
@@ -367,6 +377,159 @@ def _trust_not_principal(p: Plan) -> list[str]:
     ]
 
 
+def _trust_not_action_web_identity(p: Plan) -> list[str]:
+    # B4: NotAction sts:AssumeRole allows sts:AssumeRoleWithWebIdentity with no condition.
+    provider = json.loads(state(p, ROLE, "pod-role")["inputs"]["assumeRolePolicy"])
+    federated = provider["Statement"][0]["Principal"]["Federated"]
+    urn = add_trust_statement(
+        p,
+        "pod-role",
+        {"Effect": "Allow", "Principal": {"Federated": federated}, "NotAction": "sts:AssumeRole"},
+    )
+    irsa = "iam-irsa-trust-conditions"
+    return [
+        f"{urn}  trust Statement[1]: Allow with NotAction lets its principals assume the role in "
+        "every way it does not list (sts:AssumeRoleWithWebIdentity, sts:AssumeRoleWithSAML, ...), "
+        "past the conditions those need; name the actions",
+        f"{irsa}  {urn}  trust Statement[1]: the trust of {ISSUER} must condition "
+        f"`{ISSUER}:aud` with StringEquals 'sts.amazonaws.com' (found none)",
+        f"{irsa}  {urn}  trust Statement[1]: the trust of {ISSUER} does not condition "
+        f"`{ISSUER}:sub` with StringEquals (or StringLike): any service account of the cluster "
+        "could assume the role",
+    ]
+
+
+def _trust_not_action(p: Plan) -> list[str]:
+    urn = add_trust_statement(
+        p,
+        "bastion-iam-role",
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "NotAction": "sts:TagSession",
+        },
+    )
+    return [
+        f"{urn}  trust Statement[1]: Allow with NotAction lets its principals assume the role in "
+        "every way it does not list (sts:AssumeRoleWithWebIdentity, sts:AssumeRoleWithSAML, ...), "
+        "past the conditions those need; name the actions"
+    ]
+
+
+def _trust_web_identity_pattern(p: Plan) -> list[str]:
+    provider = json.loads(state(p, ROLE, "pod-role")["inputs"]["assumeRolePolicy"])
+    federated = provider["Statement"][0]["Principal"]["Federated"]
+    urn = add_trust_statement(
+        p,
+        "inference-role",
+        {"Effect": "Allow", "Principal": {"Federated": federated}, "Action": "sts:AssumeRole*"},
+    )
+    return [
+        f"{urn}  trust Statement[1]: the trust of {ISSUER} must condition `{ISSUER}:aud` with "
+        "StringEquals 'sts.amazonaws.com' (found none)",
+        f"{urn}  trust Statement[1]: the trust of {ISSUER} does not condition `{ISSUER}:sub` "
+        "with StringEquals (or StringLike): any service account of the cluster could assume the "
+        "role",
+    ]
+
+
+def _trust_foreign(principal: Any, account: str) -> Callable[[Plan], list[str]]:
+    def plant(p: Plan) -> list[str]:
+        urn = add_trust_statement(
+            p,
+            "bastion-iam-role",
+            {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"},
+        )
+        return [
+            f"{urn}  trust Statement[1]: Principal {json.dumps({'AWS': principal})} is in account "
+            f"{account}, not the stack's (123456789012): name a principal of this account, or "
+            "allowlist it with the reason in policy/iam_allowlist.py"
+        ]
+
+    return plant
+
+
+def _trust_no_account(p: Plan) -> list[str]:
+    urn = add_trust_statement(
+        p,
+        "bastion-iam-role",
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::*:role/deployer"},
+            "Action": "sts:AssumeRole",
+        },
+    )
+    return [
+        f'{urn}  trust Statement[1]: Principal {{"AWS": "arn:aws:iam::*:role/deployer"}} names '
+        "no account: name a principal of the stack's account"
+    ]
+
+
+def _trust_account_unknown(p: Plan) -> list[str]:
+    """Without the stack's `accountId` export, every IRSA role's provider is undecided."""
+    del p["outputs"]["accountId"]
+    provider = f"arn:aws:iam::123456789012:oidc-provider/{ISSUER}"
+    return [
+        f"{state(p, ROLE, name)['urn']}  trust Statement[0] (ServiceAccountsOfThisCluster): "
+        f"Principal {json.dumps({'Federated': provider})}: the stack's account cannot be told "
+        "(the stack exports no `accountId` and the role's ARN is not known), so neither can "
+        "whether 123456789012 is foreign"
+        for name in (
+            "aws-load-balancer-controller-role",
+            "ebs-csi-role",
+            "inference-role",
+            "pod-role",
+            "vpc-cni-role",
+        )
+    ]
+
+
+def _trust_account_from_the_role_arn(p: Plan) -> list[str]:
+    """Without the export, a role whose own ARN is known (the real engine's outputs at
+    `pulumi up`) is judged by the account in it: the pod role is decided, the others are not."""
+    del p["outputs"]["accountId"]
+    pod = state(p, ROLE, "pod-role")
+    pod["inputs"]["arn"] = "arn:aws:iam::123456789012:role/poolside-dev-eks-pod-role"
+    provider = f"arn:aws:iam::123456789012:oidc-provider/{ISSUER}"
+    return [
+        f"{state(p, ROLE, name)['urn']}  trust Statement[0] (ServiceAccountsOfThisCluster): "
+        f"Principal {json.dumps({'Federated': provider})}: the stack's account cannot be told "
+        "(the stack exports no `accountId` and the role's ARN is not known), so neither can "
+        "whether 123456789012 is foreign"
+        for name in (
+            "aws-load-balancer-controller-role",
+            "ebs-csi-role",
+            "inference-role",
+            "vpc-cni-role",
+        )
+    ]
+
+
+def _verbless_action(action: str, matching: str) -> Callable[[Plan], list[str]]:
+    def plant(p: Plan) -> list[str]:
+        urn = set_policy(p, "pod-pod-s3-access", allow(action, f"arn:aws:s3:::{DATA_BUCKET}/*"))
+        return [
+            f"{urn}  policy Statement[0]: allows {action!r} (matching {matching}), whose action "
+            "name has a wildcard in its first 3 characters: it fixes no verb, so it spans reads "
+            "and writes; list the actions the principal needs, or begin the pattern with its "
+            "verb (`Get*`)"
+        ]
+
+    return plant
+
+
+def _typeless_resource(action: str, resource: str) -> Callable[[Plan], list[str]]:
+    def plant(p: Plan) -> list[str]:
+        urn = set_policy(p, "pod-pod-s3-access", allow(action, resource))
+        return [
+            f"{urn}  policy Statement[0]: Resource {resource!r} (as good as '*') on {action!r}, "
+            "which takes resource ARNs: scope it to them, or allowlist it with the reason in "
+            "policy/iam_allowlist.py"
+        ]
+
+    return plant
+
+
 # -- AWS-managed policies
 
 
@@ -448,14 +611,14 @@ def _node_role_trusting_an_account(p: Plan) -> list[str]:
         "cluster-node-role",
         {
             "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::210987654321:root"},
+            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
             "Action": "sts:AssumeRole",
         },
     )
     return [
         f"{state(p, ATTACHMENT, f'cluster-node-{name}')['urn']}  'arn:aws:iam::aws:policy/{name}' "
         "is for a role only service ec2 assumes; the trust of poolside-dev-eks-node-role admits "
-        "AWS arn:aws:iam::210987654321:root"
+        "AWS arn:aws:iam::123456789012:root"
         for name in ("AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy")
     ]
 
@@ -1016,6 +1179,37 @@ PLANTED = [
         "iam-no-wildcard-actions", "s3*", _action_pattern("S3*", "every service matching 's3*'")
     ),
     Planted("iam-no-wildcard-actions", "a wildcard service prefix", _wildcard_service_prefix),
+    Planted(
+        "iam-no-wildcard-actions",
+        "iam:*e",
+        _verbless_action(
+            "iam:*e",
+            "iam:AddRoleToInstanceProfile, iam:CreateInstanceProfile, iam:CreateLoginProfile, "
+            "iam:CreateRole, iam:CreateServiceLinkedRole, ... (40 in all)",
+        ),
+    ),
+    Planted(
+        "iam-no-wildcard-actions", "s3:?etObject", _verbless_action("s3:?etObject", "s3:GetObject")
+    ),
+    Planted(
+        "iam-no-wildcard-actions",
+        "iam:De*",
+        _verbless_action(
+            "iam:De*",
+            "iam:DeactivateMFADevice, iam:DeleteAccessKey, iam:DeleteAccountAlias, "
+            "iam:DeleteAccountPasswordPolicy, iam:DeleteCloudFrontPublicKey, ... (28 in all)",
+        ),
+    ),
+    Planted(
+        "iam-star-resource-scoped",
+        "a bucket pattern",
+        _typeless_resource("s3:GetObject", "arn:aws:s3:::*a*/*"),
+    ),
+    Planted(
+        "iam-star-resource-scoped",
+        "a resource type pattern",
+        _typeless_resource("iam:PassRole", "arn:aws:iam::123456789012:*e*"),
+    ),
     Planted("iam-star-resource-scoped", "actions that take a key ARN", _star_on_scoped_actions),
     Planted("iam-star-resource-scoped", "a wildcard action", _star_on_wildcard_action),
     Planted("iam-star-resource-scoped", "an action IAM does not know", _star_on_unknown_action),
@@ -1058,6 +1252,34 @@ PLANTED = [
         _trust_everyone({"AWS": ["arn:aws:iam::123456789012:root", "*"]}, '{"AWS": "*"}'),
     ),
     Planted("iam-trust-no-wildcard-principal", "NotPrincipal", _trust_not_principal),
+    Planted("iam-trust-no-wildcard-principal", "NotAction", _trust_not_action),
+    Planted(
+        "iam-trust-no-wildcard-principal",
+        "NotAction past IRSA",
+        _trust_not_action_web_identity,
+        also=("iam-irsa-trust-conditions",),
+    ),
+    Planted("iam-irsa-trust-conditions", "sts:AssumeRole*", _trust_web_identity_pattern),
+    Planted(
+        "iam-trust-own-account",
+        "a foreign root",
+        _trust_foreign("arn:aws:iam::999999999999:root", "999999999999"),
+    ),
+    Planted(
+        "iam-trust-own-account",
+        "a foreign role",
+        _trust_foreign("arn:aws:iam::210987654321:role/ci", "210987654321"),
+    ),
+    Planted(
+        "iam-trust-own-account",
+        "a foreign account ID",
+        _trust_foreign("999999999999", "999999999999"),
+    ),
+    Planted("iam-trust-own-account", "no account", _trust_no_account),
+    Planted("iam-trust-own-account", "the stack's account unknown", _trust_account_unknown),
+    Planted(
+        "iam-trust-own-account", "the account from the role's ARN", _trust_account_from_the_role_arn
+    ),
     Planted("iam-aws-managed-policies", "AdministratorAccess", _administrator_access),
     Planted("iam-aws-managed-policies", "PowerUserAccess in the role", _power_user_in_role),
     Planted("iam-aws-managed-policies", "IAMFullAccess, exclusive", _iam_full_access_exclusively),
@@ -1117,7 +1339,7 @@ PLANTED = [
 @pytest.mark.parametrize("planted", PLANTED, ids=lambda c: f"{c.rule}: {c.what}")
 def test_the_rule_fires_on_its_planted_violation_alone(planted: Planted) -> None:
     p = plan("dev")
-    expected = sorted(f"{planted.rule}  {line}" for line in planted.plant(p))
+    expected = sorted(planted.expected(planted.plant(p)))
     check = check_plan(p)
     assert check.lines == expected
     assert check.exit_code == 1
@@ -1313,7 +1535,43 @@ def test_an_allowlisted_action_may_take_a_pattern_as_good_as_star() -> None:
 def test_a_narrower_action_pattern_is_not_every_action() -> None:
     p = plan("dev")
     set_policy(
-        p, "pod-pod-s3-access", allow(["s3:Get*", "s3:?etObject"], f"arn:aws:s3:::{DATA_BUCKET}/*")
+        p,
+        "pod-pod-s3-access",
+        allow(["s3:Get*", "s3:GetObject?ersion", "s3:Get?bject"], f"arn:aws:s3:::{DATA_BUCKET}/*"),
+    )
+    _clean(p)
+
+
+def test_a_prefix_after_the_resource_type_or_the_bucket_is_a_scope() -> None:
+    p = plan("dev")
+    set_policy(
+        p,
+        "pod-pod-s3-access",
+        allow("s3:GetObject", f"arn:aws:s3:::{DATA_BUCKET}/models/*"),
+        allow("iam:PassRole", "arn:aws:iam::123456789012:role/poolside-dev-*"),
+    )
+    _clean(p)
+
+
+def test_an_allowlisted_foreign_principal_and_the_stacks_own_are_trusted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(FOREIGN_PRINCIPALS, "iam::999999999999:role/ci", "a test's reason")
+    p = plan("dev")
+    add_trust_statement(
+        p,
+        "bastion-iam-role",
+        {
+            "Effect": "Allow",
+            "Principal": {
+                "AWS": [
+                    "arn:aws:iam::999999999999:role/ci",
+                    "arn:aws:iam::123456789012:root",
+                    "123456789012",
+                ]
+            },
+            "Action": "sts:AssumeRole",
+        },
     )
     _clean(p)
 
