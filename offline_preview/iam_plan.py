@@ -665,17 +665,17 @@ class _Statements:
                         holdings.state.urn,
                         principals=True,
                     )
+            sources: dict[str, str] = {}
             for inline in holdings.inline:
                 label = f"inline `{inline.name}`"
-                entry.documents[label] = self.parse(
-                    inline.document, label, inline.where, principals=False
-                )
+                statements = self.parse(inline.document, label, inline.where, principals=False)
+                self._hold(entry, label, statements, inline.where, sources, always=True)
             for arn in holdings.attached:
-                label, statements = self.policy(arn, entry)
-                if statements is None:
+                label, attached = self.policy(arn, entry)
+                if attached is None:
                     entry.opaque.add(label)
                 else:
-                    entry.documents[label] = statements
+                    self._hold(entry, label, attached, arn, sources)
             if holdings.boundary is not None:
                 entry.boundary, entry.boundary_statements = self.policy(holdings.boundary, entry)
         self._unattached_policies(iam)
@@ -684,6 +684,29 @@ class _Statements:
         self._cluster_access(iam)
         self._unmodelled(iam)
         return iam
+
+    @staticmethod
+    def _hold(
+        entry: Entry,
+        label: str,
+        statements: tuple[Statement, ...],
+        source: str,
+        sources: dict[str, str],
+        *,
+        always: bool = False,
+    ) -> None:
+        """One policy of a principal under its label. Two sources of one label (two inline
+        policies of one name, or a name and another's logical name; two policies of one name
+        and different paths) are both kept, and unreadable: AWS keeps one of them, or none.
+        An inline policy is always another source (`always`: two in one role's
+        `inlinePolicies` name one URN); an attached ARN is the same policy attached twice."""
+        if label in entry.documents and (always or sources.get(label) != source):
+            entry.unreadable.add(
+                f"two policies labelled {label}: {sources.get(label, '?')} and {source}"
+            )
+            statements = entry.documents[label] + statements
+        entry.documents[label] = statements
+        sources[label] = source
 
     def _unattached_policies(self, iam: PlanIam) -> None:
         """A policy no principal is read to hold may be attached where the plan cannot tell

@@ -724,3 +724,118 @@ def test_the_docs_list_every_type() -> None:
     text = (PROJECT_ROOT / "docs" / "iam-diff.md").read_text(encoding="utf-8")
     missing = [t for t in sorted(set(UNMODELLED) | MODELLED) if f"`{t}`" not in text]
     assert missing == []
+
+
+# -- review 2: duplicate labels, the account root, types not reviewed, ARNs of another account ---
+
+MODELS = "arn:aws:s3:::poolside-dev-models-123456789012/*"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+OVERWRITTEN = (
+    "role `poolside-dev-eks-pod-role`: two policies labelled inline `pod-extra`: "
+    f"urn:pulumi:dev::poolside::{ROLE_POLICY}::pod-extra and "
+    f"urn:pulumi:dev::poolside::{ROLE_POLICY}::pod-extra-b: treated as widening"
+)
+
+
+def two_inline_policies(second_logical: str, second_name: str | None) -> Callable[[Plan], None]:
+    """`pod-extra` (no `name`: its logical name) reading and deleting models, then a second
+    inline policy of the pod role labelled the same that grants no more than BASE does."""
+
+    def edit(p: Plan) -> None:
+        wide = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:DeleteObject"]}
+        add_state(
+            p,
+            ROLE_POLICY,
+            "pod-extra",
+            {"role": POD_ROLE, "policy": document({**wide, "Resource": MODELS})},
+        )
+        narrow = {"Effect": "Allow", "Action": "s3:GetObject"}
+        given = {"name": second_name} if second_name else {}
+        add_state(
+            p,
+            ROLE_POLICY,
+            second_logical,
+            {
+                **given,
+                "role": POD_ROLE,
+                "policy": document({**narrow, "Resource": f"arn:aws:s3:::{DATA_BUCKET}/*"}),
+            },
+        )
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("second_logical", "second_name"),
+    [("pod-extra-b", "pod-extra"), ("pod-extra-c", None)],
+    ids=["a name equal to another's logical name", "two policies given one name"],
+)
+def test_two_inline_policies_of_one_label_are_both_read_and_fail_closed(
+    tmp_path: Path, second_logical: str, second_name: str | None
+) -> None:
+    """The second used to overwrite the first: `s3:DeleteObject` on the models passed."""
+    base = plan("dev")
+    edit = two_inline_policies(second_logical, second_name)
+    if second_name is None:  # both named `pod-extra` explicitly
+
+        def explicit(p: Plan) -> None:
+            edit(p)
+            inputs(p, ROLE_POLICY, "pod-extra")["name"] = "pod-extra"
+            inputs(p, ROLE_POLICY, second_logical)["name"] = "pod-extra"
+
+        result = widened(tmp_path, base, changed(base, explicit))
+        overwritten = OVERWRITTEN.replace("pod-extra-b", second_logical)
+    else:
+        result = widened(tmp_path, base, changed(base, edit))
+        overwritten = OVERWRITTEN
+    assert_widening(result, overwritten)
+    assert_widening(
+        result,
+        f"role `{POD_ROLE}`: inline `pod-extra`: `s3:DeleteObject` on `{MODELS}`: a new action",
+    )
+
+
+def test_two_inline_policies_of_one_role_s_inline_policies_fail_closed(tmp_path: Path) -> None:
+    def twice(p: Plan) -> None:
+        same = {
+            "name": "extra",
+            "policy": document(
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{DATA_BUCKET}/*",
+                }
+            ),
+        }
+        named(p, ROLE, POD_ROLE)["inlinePolicies"] = [same, dict(same)]
+
+    base = plan("dev")
+    result = widened(tmp_path, base, changed(base, twice))
+    urn = state(base, ROLE, "pod-role")["urn"]
+    assert_widening(
+        result,
+        f"role `{POD_ROLE}`: two policies labelled inline `extra`: {urn} and {urn}: "
+        "treated as widening",
+    )
+
+
+def test_a_role_given_directly_is_not_covered_by_its_account_root(tmp_path: Path) -> None:
+    """A key policy's grant to the account root delegates to IAM; a grant to the pod role
+    needs no IAM policy of the role's: it is a new principal."""
+    pod_arn = f"arn:aws:iam::{ACCOUNT}:role/{POD_ROLE}"
+
+    def direct(p: Plan) -> None:
+        key = inputs(p, KEY, "kms-key")
+        policy = json.loads(key["policy"])
+        policy["Statement"].append(
+            {"Effect": "Allow", "Principal": {"AWS": pod_arn}, "Action": "kms:*", "Resource": "*"}
+        )
+        key["policy"] = json.dumps(policy)
+
+    base = plan("dev")
+    result = widened(tmp_path, base, changed(base, direct))
+    assert_widening(
+        result,
+        f"KMS key `kms-key`: key policy: `AWS {pod_arn}` may `kms:*` on `*`: a new principal",
+    )
+    assert len(result.lines) == 1, result.stderr
