@@ -78,6 +78,7 @@ from offline_preview.iam_rules import (
     deny_kept,
     implies,
 )
+from offline_preview.iam_types import grant_like
 
 EXIT_WIDENING = 1
 EXIT_UNREADABLE = 2
@@ -403,6 +404,16 @@ def _changed_inputs(base: Entry, head: Entry) -> str:
     return "inputs changed"
 
 
+def _unreviewed(entry: Entry) -> str:
+    """For a type no list names: which of its inputs look like grants."""
+    if entry.spec is None or entry.spec.reviewed:
+        return ""
+    names = grant_like({k for i in entry.instances for k in json.loads(i.inputs)})
+    if not names:
+        return " (a type not reviewed; no input looks like a grant)"
+    return f" (a type not reviewed; inputs that look like grants: {', '.join(map(code, names))})"
+
+
 def _compare_instances(base: Entry, head: Entry, diff: EntryDiff) -> None:
     """A resource not modelled: any instance HEAD adds or changes is widening, and so is a
     guard's removal (unless it stays in AWS: `retainOnDelete`)."""
@@ -411,7 +422,7 @@ def _compare_instances(base: Entry, head: Entry, diff: EntryDiff) -> None:
     if after - before:
         partial = head.spec is not None and head.spec.inputs is not None
         what = "added" if not before and not partial else _changed_inputs(base, head)
-        diff.widening.append(f"{what}: {NOT_MODELLED}")
+        diff.widening.append(f"{what}: {NOT_MODELLED}{_unreviewed(head)}")
         return
     gone = before - after
     if not gone:
