@@ -27,6 +27,7 @@ from offline_preview.iam_plan import (
 from offline_preview.iam_types import (
     ACCESS_ENTRY,
     ACCESS_POLICY,
+    ATTACHMENT,
     BUCKET_POLICY,
     GROUP_ATTACHMENT,
     KEY,
@@ -957,3 +958,41 @@ def test_a_role_given_directly_is_not_covered_by_its_account_root(tmp_path: Path
         f"KMS key `kms-key`: key policy: `AWS {pod_arn}` may `kms:*` on `*`: a new principal",
     )
     assert len(result.lines) == 1, result.stderr
+
+
+POD_S3 = "poolside-dev-pod-s3-access"
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [f"arn:aws:iam::999999999999:policy/{POD_S3}", f"arn:aws-cn:iam::{ACCOUNT}:policy/{POD_S3}"],
+    ids=["another account", "another partition"],
+)
+def test_a_policy_arn_of_another_account_is_not_the_plan_s_policy(tmp_path: Path, arn: str) -> None:
+    """The plan's account and partition are its own ARNs' (those computed from its policies):
+    the same path and name elsewhere is another policy, whose statements the plan lacks."""
+
+    def elsewhere(p: Plan) -> None:
+        add_state(p, ATTACHMENT, "pod-elsewhere", {"role": POD_ROLE, "policyArn": arn})
+
+    base = plan("dev")
+    result = widened(tmp_path, base, changed(base, elsewhere))
+    urn = state(base, POLICY, "pod-pod-s3-access")["urn"]
+    assert_widening(
+        result,
+        f"role `{POD_ROLE}`: customer-managed `{arn}`: named as the plan's {urn}, in another "
+        "account or partition than the plan's: treated as widening",
+    )
+    assert_widening(result, f"role `{POD_ROLE}`: customer-managed `{arn}` attached")
+
+
+def test_a_role_arn_of_another_account_is_not_the_plan_s_role(tmp_path: Path) -> None:
+    other = f"arn:aws:iam::999999999999:role/{POD_ROLE}"
+
+    def elsewhere(p: Plan) -> None:
+        add_state(p, ATTACHMENT, "outsider-admin", {"role": other, "policyArn": ADMIN_ARN})
+
+    base = plan("dev")
+    result = widened(tmp_path, base, changed(base, elsewhere))
+    assert_widening(result, f"role `{other}`: AWS-managed `{ADMIN_ARN}` attached")
+    assert f"### role `{POD_ROLE}`" not in result.stdout
