@@ -30,8 +30,13 @@ on their text:
   existing one outside the plan: what HEAD grants it is compared as before.
 * An EKS access policy must be covered by BASE's of the same principal, the same policy (or
   cluster admin) on a scope at least as wide; an access entry must be BASE's, no group added.
-* A resource of a type `offline_preview.iam_types.UNMODELLED` lists fails closed: one HEAD adds
-  or changes is widening (and a guard's removal); so is whatever the reading cannot resolve.
+* A resource of a type `offline_preview.iam_types.UNMODELLED` lists, or of a type no list names
+  (neither modelled nor reviewed to grant nothing: `NO_GRANT`), fails closed: one HEAD adds or
+  changes is widening (and a guard's removal; an unlisted type's report names its inputs that
+  look like grants); so is whatever the reading cannot resolve.
+* An account principal (an account id, or its `:root` ARN) covers that account principal only:
+  a role of the account given directly in a key, bucket or trust policy is a new principal (a
+  grant to the root delegates to IAM; one to the role needs no IAM policy).
 * The permissions boundary is compared on its own: a widening of a role's identity policies is
   reported even where its boundary would stop it.
 * Anything the other way round is narrowing: listed, never a failure. A removed role or
