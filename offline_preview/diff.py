@@ -30,8 +30,13 @@ on their text:
   existing one outside the plan: what HEAD grants it is compared as before.
 * An EKS access policy must be covered by BASE's of the same principal, the same policy (or
   cluster admin) on a scope at least as wide; an access entry must be BASE's, no group added.
-* A resource of a type `offline_preview.iam_types.UNMODELLED` lists fails closed: one HEAD adds
-  or changes is widening (and a guard's removal); so is whatever the reading cannot resolve.
+* A resource of a type `offline_preview.iam_types.UNMODELLED` lists, or of a type no list names
+  (neither modelled nor reviewed to grant nothing: `NO_GRANT`), fails closed: one HEAD adds or
+  changes is widening (and a guard's removal; an unlisted type's report names its inputs that
+  look like grants); so is whatever the reading cannot resolve.
+* An account principal (an account id, or its `:root` ARN) covers that account principal only:
+  a role of the account given directly in a key, bucket or trust policy is a new principal (a
+  grant to the root delegates to IAM; one to the role needs no IAM policy).
 * The permissions boundary is compared on its own: a widening of a role's identity policies is
   reported even where its boundary would stop it.
 * Anything the other way round is narrowing: listed, never a failure. A removed role or
@@ -78,6 +83,7 @@ from offline_preview.iam_rules import (
     deny_kept,
     implies,
 )
+from offline_preview.iam_types import grant_like
 
 EXIT_WIDENING = 1
 EXIT_UNREADABLE = 2
@@ -403,6 +409,16 @@ def _changed_inputs(base: Entry, head: Entry) -> str:
     return "inputs changed"
 
 
+def _unreviewed(entry: Entry) -> str:
+    """For a type no list names: which of its inputs look like grants."""
+    if entry.spec is None or entry.spec.reviewed:
+        return ""
+    names = grant_like({k for i in entry.instances for k in json.loads(i.inputs)})
+    if not names:
+        return " (a type not reviewed; no input looks like a grant)"
+    return f" (a type not reviewed; inputs that look like grants: {', '.join(map(code, names))})"
+
+
 def _compare_instances(base: Entry, head: Entry, diff: EntryDiff) -> None:
     """A resource not modelled: any instance HEAD adds or changes is widening, and so is a
     guard's removal (unless it stays in AWS: `retainOnDelete`)."""
@@ -411,7 +427,7 @@ def _compare_instances(base: Entry, head: Entry, diff: EntryDiff) -> None:
     if after - before:
         partial = head.spec is not None and head.spec.inputs is not None
         what = "added" if not before and not partial else _changed_inputs(base, head)
-        diff.widening.append(f"{what}: {NOT_MODELLED}")
+        diff.widening.append(f"{what}: {NOT_MODELLED}{_unreviewed(head)}")
         return
     gone = before - after
     if not gone:

@@ -14,9 +14,14 @@ and the role's `managedPolicyArns`) and its permissions boundary; a user and a g
 `aws:iam/userPolicyAttachment:UserPolicyAttachment`, the groups' three, and the `users` and
 `groups` of a policy attachment). A reference to a principal is read by name, by URN or by ARN,
 and one the plan does not create is an entry all the same (an existing role outside the plan).
-An attached ARN that names a policy of the plan (`aws:iam/policy:Policy`, by path and name, else
-by its `namePrefix`, else by Pulumi's auto-name of its logical name) is that policy; any other
-ARN (an AWS-managed policy, or a policy the plan does not create) is opaque: only its ARN is known.
+An attached ARN that names a policy of the plan (`aws:iam/policy:Policy`, in the plan's partition
+and account, by path and name, else by its `namePrefix`, else by Pulumi's auto-name of its
+logical name) is that policy; one of another account or partition is unreadable; any other ARN
+(an AWS-managed policy, or a policy the plan does not create) is opaque: only its ARN is known.
+The plan's partition and account are those of the ARNs computed from its own policies and
+principals (`propertyDependencies`, or a recording's `arn` outputs); a principal's ARN of another
+is not the plan's principal. Two policies of one principal under one label (inline policies of
+one name) are both read, and unreadable.
 
 Two views of that reading:
 
@@ -78,6 +83,7 @@ from offline_preview.iam_types import (
 
 _POLICY_ARN = re.compile(r"arn:[\w-]+:iam::([^:]*):policy(/(?:.*/)?)([^/]+)")
 _PRINCIPAL_ARN = re.compile(r"arn:[\w-]+:iam::[^:]*:(role|user|group)/(?:.*/)?([^/]+)")
+_OWN_IAM = frozenset({POLICY, ROLE, USER, GROUP})
 _KEY_ARN = re.compile(r"arn:[\w-]+:kms:[^:]*:[^:]*:key/(.+)")
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """The value `pulumi preview --json` prints for an input not known before the update."""
@@ -205,6 +211,9 @@ class _Found:
     state: _State | None = None
     not_policy: bool = False
     ambiguous: bool = False
+    elsewhere: _State | None = None
+    """The plan's policy of that path and name, when the ARN is of another account or
+    partition: not that policy."""
 
 
 class _Plan:
@@ -212,6 +221,7 @@ class _Plan:
 
     def __init__(self, states: Iterable[_State]) -> None:
         self.states = sorted(states, key=lambda s: s.urn)  # whatever order the steps came in
+        self.accounts = self._accounts()
         self.principals: dict[tuple[str, str], _Holdings] = {}
         for types in PRINCIPAL_TYPES:
             for state in self.of(types.resource):
@@ -243,6 +253,28 @@ class _Plan:
                     holdings = self._principal(types, reference, state)
                     holdings.attached.append(str(state.inputs.get("policyArn")))
 
+    def _accounts(self) -> set[tuple[str, str]]:
+        """The (partition, account) pairs of the plan's own IAM ARNs: its policies' `arn`
+        outputs (a recording's), and each ARN an input holds that was computed from one of its
+        policies or principals (`propertyDependencies`). Empty when the plan shows none."""
+        own = {s.urn for s in self.states if s.type in _OWN_IAM}
+        arns = [s.outputs.get("arn") for s in self.states if s.type in _OWN_IAM]
+        for state in self.states:
+            for key, value in state.inputs.items():
+                if set(state.depends_on(key)) & own:
+                    arns += as_list(value)
+        found = set()
+        for arn in arns:
+            parts = arn.split(":") if isinstance(arn, str) else []
+            if len(parts) > 5 and parts[0] == "arn" and parts[2] == "iam" and parts[4] != "aws":
+                found.add((parts[1], parts[4]))
+        return found
+
+    def own_account(self, arn: str) -> bool:
+        """Whether an IAM ARN is of the plan's partition and account (any, when unknown)."""
+        parts = arn.split(":")
+        return not self.accounts or (parts[1], parts[4]) in self.accounts
+
     @property
     def roles(self) -> dict[str, _Holdings]:
         return {name: h for (kind, name), h in self.principals.items() if kind == "role"}
@@ -266,6 +298,8 @@ class _Plan:
         by_urn = [s for s in created if s.urn == text]
         arn = _PRINCIPAL_ARN.fullmatch(text)
         if arn is not None and arn.group(1) == types.kind:
+            if not self.own_account(text):  # another account's: not the plan's, whatever name
+                return self.principals.setdefault((types.kind, text), _Holdings(text, types.kind))
             text = arn.group(2)
         named = by_urn or _best([s for s in created if s.may_be_named(text)], text)
         name = named[0].name if len(named) == 1 else text
@@ -287,6 +321,8 @@ class _Plan:
         named = _best([s for s in policies if s.may_be_named(name)], name)
         if len(named) > 1:
             return _Found(ambiguous=True)
+        if named and not self.own_account(text or ""):
+            return _Found(elsewhere=named[0])
         return _Found(named[0] if named else None)
 
     def policy(self, arn: str) -> _State | None:
@@ -646,6 +682,13 @@ class _Statements:
             label = f"customer-managed `{arn}`"
             entry.unreadable.add(f"{label}: several policies of the plan may be it")
             return label, None
+        if found.elsewhere is not None:
+            label = f"customer-managed `{arn}`"
+            entry.unreadable.add(
+                f"{label}: named as the plan's {found.elsewhere.urn}, in another account or "
+                "partition than the plan's"
+            )
+            return label, None
         match = _POLICY_ARN.fullmatch(arn)
         if match is not None and match.group(1) == "aws":
             return f"AWS-managed `{arn}`", None
@@ -665,17 +708,17 @@ class _Statements:
                         holdings.state.urn,
                         principals=True,
                     )
+            sources: dict[str, str] = {}
             for inline in holdings.inline:
                 label = f"inline `{inline.name}`"
-                entry.documents[label] = self.parse(
-                    inline.document, label, inline.where, principals=False
-                )
+                statements = self.parse(inline.document, label, inline.where, principals=False)
+                self._hold(entry, label, statements, inline.where, sources, always=True)
             for arn in holdings.attached:
-                label, statements = self.policy(arn, entry)
-                if statements is None:
+                label, attached = self.policy(arn, entry)
+                if attached is None:
                     entry.opaque.add(label)
                 else:
-                    entry.documents[label] = statements
+                    self._hold(entry, label, attached, arn, sources)
             if holdings.boundary is not None:
                 entry.boundary, entry.boundary_statements = self.policy(holdings.boundary, entry)
         self._unattached_policies(iam)
@@ -684,6 +727,29 @@ class _Statements:
         self._cluster_access(iam)
         self._unmodelled(iam)
         return iam
+
+    @staticmethod
+    def _hold(
+        entry: Entry,
+        label: str,
+        statements: tuple[Statement, ...],
+        source: str,
+        sources: dict[str, str],
+        *,
+        always: bool = False,
+    ) -> None:
+        """One policy of a principal under its label. Two sources of one label (two inline
+        policies of one name, or a name and another's logical name; two policies of one name
+        and different paths) are both kept, and unreadable: AWS keeps one of them, or none.
+        An inline policy is always another source (`always`: two in one role's
+        `inlinePolicies` name one URN); an attached ARN is the same policy attached twice."""
+        if label in entry.documents and (always or sources.get(label) != source):
+            entry.unreadable.add(
+                f"two policies labelled {label}: {sources.get(label, '?')} and {source}"
+            )
+            statements = entry.documents[label] + statements
+        entry.documents[label] = statements
+        sources[label] = source
 
     def _unattached_policies(self, iam: PlanIam) -> None:
         """A policy no principal is read to hold may be attached where the plan cannot tell

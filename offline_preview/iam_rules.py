@@ -21,7 +21,9 @@ prove covered is reported (a widening), never the reverse.
   than IAM would, and no ARN this program writes has one). `arn:...:bucket/*` covers
   `arn:...:bucket/x/*`.
 * Principals: `*` (and `{"AWS": "*"}`) covers every principal; an account (its id or its
-  `:root` ARN) covers every principal of that account; otherwise type and value must be equal.
+  `:root` ARN) covers that account principal only, written either way, in its own partition:
+  not a role or user of the account (a grant to the account delegates to the account's IAM
+  policies, a grant to a role needs none); otherwise type and value must be equal.
 * Not-lists: `NotAction [x]` covers an action no pattern of which can meet it; it is covered by
   another Not-list that excludes no more than it does, or by a plain `*`.
 * Conditions: the same operator (set prefix and `IfExists` included) on the same key (keys
@@ -130,10 +132,12 @@ def _is_account(principal: str) -> bool:
 
 
 def _account_covers(wide: str, narrow: str) -> bool:
-    """An account covers every principal of that account (a bare id: of the policy's partition,
-    whichever it is); ARNs of two partitions are two accounts."""
+    """An account principal (its id, or its `:root` ARN) covers that account principal only,
+    written either way (a bare id: of the policy's partition, whichever it is). It does not
+    cover a role or user of the account: a resource policy's grant to the account only
+    delegates to the account's IAM policies, while a grant to a role needs none."""
     wide_account, narrow_account = _account(wide), _account(narrow)
-    if not _is_account(wide) or wide_account is None or narrow_account is None:
+    if not (_is_account(wide) and _is_account(narrow)) or not wide_account or not narrow_account:
         return False
     (wide_partition, wide_id), (narrow_partition, narrow_id) = wide_account, narrow_account
     partitions = {wide_partition, narrow_partition} - {None}

@@ -2,16 +2,20 @@
 prints.
 
 The modelled types are read into entries whose statements and grants are compared by meaning
-(`offline_preview.iam_plan`, `offline_preview.diff`). Every other type that grants access is in
-`UNMODELLED`, with the inputs that bear its IAM (None: all of them): `diff` compares those inputs
-as written, and an instance HEAD adds or changes is widening ("not modelled: treated as
-widening"). A guard (a public access block, an SCP) is one whose removal widens too, unless the
-plan keeps it in AWS on delete (`retainOnDelete`). A type in neither list grants nothing `diff`
-knows of; the `aws:iam/` namespace is closed: every type of it is one or the other.
+(`offline_preview.iam_plan`, `offline_preview.diff`). The types in `UNMODELLED` grant access
+(or choose which role something runs as) in ways not modelled: `diff` compares the inputs that
+bear it (None: all of them) as written, and an instance HEAD adds or changes is widening ("not
+modelled: treated as widening"). A guard (a public access block, an SCP) is one whose removal
+widens too, unless the plan keeps it in AWS on delete (`retainOnDelete`). `NO_GRANT` lists the
+types reviewed to grant nothing (every type the program's plans hold besides those). The lists
+fail closed: a type in none of them is compared like an `UNMODELLED` one with all its inputs,
+and its report names the inputs that look like grants (`grant_like`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 ROLE = "aws:iam/role:Role"
@@ -73,10 +77,13 @@ class Unmodelled:
     """The inputs that bear its IAM; None: every input. An instance that sets none is skipped."""
     guard: bool = False
     """Removing one widens: it guarded against grants made elsewhere."""
+    reviewed: bool = True
+    """False for a type no list names: compared with all its inputs, and said so."""
 
 
 _ALL = Unmodelled(None)
 _GUARD = Unmodelled(None, guard=True)
+_UNREVIEWED = Unmodelled(None, reviewed=False)
 
 UNMODELLED: dict[str, Unmodelled] = {
     # IAM: credentials, memberships, identity providers (and every other aws:iam/ type)
@@ -169,12 +176,66 @@ UNMODELLED: dict[str, Unmodelled] = {
     "aws:ssoadmin/permissionsBoundaryAttachment:PermissionsBoundaryAttachment": _GUARD,
     "aws:organizations/policy:Policy": _GUARD,
     "aws:organizations/policyAttachment:PolicyAttachment": _GUARD,
+    # which role a resource runs as (the roles' own grants are modelled)
+    "aws:eks/addon:Addon": Unmodelled(("serviceAccountRoleArn", "podIdentityAssociations")),
+    "aws:ec2/instance:Instance": Unmodelled(("iamInstanceProfile",)),
+    "aws:ec2/launchTemplate:LaunchTemplate": Unmodelled(("iamInstanceProfile",)),
+    "eks:index:ManagedNodeGroup": Unmodelled(("nodeRole", "nodeRoleArn")),
+    "kubernetes:core/v1:ServiceAccount": Unmodelled(("metadata",)),
+    # Kubernetes RBAC, and the aws-auth ConfigMap that maps IAM roles to Kubernetes groups
+    "kubernetes:core/v1:ConfigMap": _ALL,
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": _ALL,
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": _ALL,
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": _ALL,
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": _ALL,
 }
+
+NO_GRANT: dict[str, str] = {
+    "aws:dynamodb/table:Table": "no resource policy input (`aws:dynamodb/resourcePolicy` is one)",
+    "aws:ec2/securityGroup:SecurityGroup": "network access, not IAM",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "network access, not IAM",
+    "aws:ecr/repository:Repository": "no policy input: its `aws:ecr/repositoryPolicy` is read",
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": "which images expire, no grant",
+    "aws:kms/alias:Alias": "a name for a key, no grant",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "expiry, no grant",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        "encryption at rest, no grant (the key's policy is read)"
+    ),
+    "aws:s3/bucketVersioning:BucketVersioning": "versioning, no grant",
+    "aws:ssm/parameter:Parameter": "a value, no resource policy",
+    "kubernetes:core/v1:Namespace": "a namespace, no binding",
+    "pulumi:pulumi:Stack": "the stack itself",
+    "pulumi:providers:kubernetes": "a provider: how the program deploys, no grant",
+    "poolside:aws:Bastion": "a component: its children are read",
+    "poolside:aws:Bucket": "a component: its children are read",
+    "poolside:aws:ClusterAddons": "a component: its children are read",
+    "poolside:aws:DeploymentParameters": "a component: its children are read",
+    "poolside:aws:EcrRepositories": "a component: its children are read",
+    "poolside:aws:EksCluster": "a component: its children are read",
+    "poolside:aws:IamRole": "a component: its children are read",
+    "poolside:aws:KmsKey": "a component: its children are read",
+    "poolside:aws:NodeGroups": "a component: its children are read",
+    "poolside:aws:OidcProvider": "a component: its children are read",
+    "poolside:kubernetes:ServiceAccounts": "a component: its children are read",
+}
+"""The types reviewed to grant nothing, each with why: every type the program's plans hold
+that neither `MODELLED` nor `UNMODELLED` names."""
+
+_GRANT_LIKE = re.compile(r"polic|acl|grant|permission|principal|role", re.IGNORECASE)
+
+
+def grant_like(inputs: Iterable[str]) -> list[str]:
+    """The input names that look like grants (a policy, an ACL, a grant, a permission, a
+    principal, a role), sorted."""
+    return sorted(name for name in inputs if _GRANT_LIKE.search(name))
 
 
 def unmodelled(type_: str) -> Unmodelled | None:
-    """How a type that bears IAM but is not modelled is compared; None for any other type."""
+    """How a type that is not modelled is compared; None for a modelled type and one reviewed
+    to grant nothing (`NO_GRANT`). Any other type fails closed: every input compared."""
     found = UNMODELLED.get(type_)
-    if found is None and type_.startswith("aws:iam/") and type_ not in MODELLED:
-        return _ALL  # the IAM namespace is closed: a type added to it later fails closed
-    return found
+    if found is not None:
+        return found
+    if type_ in MODELLED or type_ in NO_GRANT:
+        return None
+    return _ALL if type_.startswith("aws:iam/") else _UNREVIEWED

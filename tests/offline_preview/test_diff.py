@@ -171,7 +171,7 @@ def test_split_and_merged_statements_are_listed_but_not_widening(
     assert result.stdout == (
         "## IAM changes\n"
         "\n"
-        "No widening: HEAD allows no request BASE did not. Narrowing: 0. Changed: 1 of 21 "
+        "No widening: HEAD allows no request BASE did not. Narrowing: 0. Changed: 1 of 26 "
         "IAM entries.\n"
         "\n"
         f"### role `{POD_ROLE}`\n"

@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi_aws
 import pulumi_eks
+import pulumi_kubernetes
 import pytest
 
 from offline_preview.iam_plan import (
@@ -26,11 +27,13 @@ from offline_preview.iam_plan import (
 from offline_preview.iam_types import (
     ACCESS_ENTRY,
     ACCESS_POLICY,
+    ATTACHMENT,
     BUCKET_POLICY,
     GROUP_ATTACHMENT,
     KEY,
     KEY_POLICY,
     MODELLED,
+    NO_GRANT,
     POLICY,
     POLICY_ATTACHMENT,
     ROLE,
@@ -170,6 +173,15 @@ def added(type_: str, logical_name: str, **given: Any) -> Callable[[Plan], None]
     return add
 
 
+def unreviewed(type_: str, logical_name: str, *names: str) -> str:
+    """The finding for a type no list names: compared as written, its grant-like inputs named."""
+    listed = ", ".join(f"`{n}`" for n in names)
+    return (
+        f"resource `{type_}` `{logical_name}`: added: {NOT_MODELLED} "
+        f"(a type not reviewed; inputs that look like grants: {listed})"
+    )
+
+
 GRANTS: dict[str, tuple[Callable[[Plan], None], list[str]]] = {
     "an IAM user with AdministratorAccess and an access key": (
         iam_user,
@@ -298,6 +310,96 @@ GRANTS: dict[str, tuple[Callable[[Plan], None], list[str]]] = {
     "a secret's policy": (
         added("aws:secretsmanager/secret:Secret", "token", name="token", policy=ADMIN),
         [f"resource `aws:secretsmanager/secret:Secret` `token`: `policy` set: {NOT_MODELLED}"],
+    ),
+    "a VPC endpoint's policy allowing everything": (
+        added("aws:ec2/vpcEndpoint:VpcEndpoint", "s3-endpoint", vpcId="vpc-1", policy=ADMIN),
+        [unreviewed("aws:ec2/vpcEndpoint:VpcEndpoint", "s3-endpoint", "policy")],
+    ),
+    "an OpenSearch domain's access policies": (
+        added("aws:opensearch/domain:Domain", "search", domainName="s", accessPolicies=ADMIN),
+        [unreviewed("aws:opensearch/domain:Domain", "search", "accessPolicies")],
+    ),
+    "an Elasticsearch domain's access policies": (
+        added("aws:elasticsearch/domain:Domain", "search", domainName="s", accessPolicies=ADMIN),
+        [unreviewed("aws:elasticsearch/domain:Domain", "search", "accessPolicies")],
+    ),
+    "a REST API's policy": (
+        added("aws:apigateway/restApi:RestApi", "api", name="api", policy=ADMIN),
+        [unreviewed("aws:apigateway/restApi:RestApi", "api", "policy")],
+    ),
+    "an SSM document shared with every account": (
+        added(
+            "aws:ssm/document:Document",
+            "doc",
+            name="doc",
+            documentType="Command",
+            permissions={"type": "Share", "accountIds": "All"},
+        ),
+        [unreviewed("aws:ssm/document:Document", "doc", "permissions")],
+    ),
+    "a VPC endpoint service allowing every principal": (
+        added(
+            "aws:ec2/vpcEndpointService:VpcEndpointService",
+            "service",
+            acceptanceRequired=False,
+            allowedPrincipals=["*"],
+        ),
+        [
+            unreviewed(
+                "aws:ec2/vpcEndpointService:VpcEndpointService", "service", "allowedPrincipals"
+            )
+        ],
+    ),
+    "a public-read S3 object": (
+        added(
+            "aws:s3/bucketObjectv2:BucketObjectv2",
+            "object",
+            bucket=DATA_BUCKET,
+            key="x",
+            acl="public-read",
+        ),
+        [unreviewed("aws:s3/bucketObjectv2:BucketObjectv2", "object", "acl")],
+    ),
+    "cluster admin bound to every authenticated user": (
+        added(
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+            "everyone-admin",
+            roleRef={
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "cluster-admin",
+            },
+            subjects=[{"kind": "Group", "name": "system:authenticated"}],
+        ),
+        [
+            "resource `kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding` "
+            f"`everyone-admin`: added: {NOT_MODELLED}"
+        ],
+    ),
+    "the aws-auth ConfigMap": (
+        added(
+            "kubernetes:core/v1:ConfigMap",
+            "aws-auth",
+            metadata={"name": "aws-auth", "namespace": "kube-system"},
+            data={"mapRoles": f"- rolearn: {OUTSIDER}\n  groups: [system:masters]\n"},
+        ),
+        [f"resource `kubernetes:core/v1:ConfigMap` `aws-auth`: added: {NOT_MODELLED}"],
+    ),
+    "an add-on given another role": (
+        lambda p: inputs(p, "aws:eks/addon:Addon", "cluster-vpc-cni").update(
+            serviceAccountRoleArn=f"arn:aws:iam::{ACCOUNT}:role/{POD_ROLE}"
+        ),
+        [
+            "resource `aws:eks/addon:Addon` `cluster-vpc-cni`: `serviceAccountRoleArn` "
+            f"changed: {NOT_MODELLED}"
+        ],
+    ),
+    "a type no list names, without grant-like inputs": (
+        added("aws:sqs/queueRedriveAllowPolicy:Unlisted", "q", queueUrl="u"),
+        [
+            "resource `aws:sqs/queueRedriveAllowPolicy:Unlisted` `q`: added: "
+            f"{NOT_MODELLED} (a type not reviewed; no input looks like a grant)"
+        ],
     ),
     "an IAM type the list does not name": (
         added("aws:iam/virtualMfaDevice:VirtualMfaDevice", "mfa", virtualMfaDeviceName="mfa"),
@@ -635,10 +737,10 @@ def test_a_plan_without_steps_counts_no_more_changes_than_entries(tmp_path: Path
     assert result.exit_code == 0
     summary = result.stdout.splitlines()[2]
     assert summary == (
-        "No widening: HEAD allows no request BASE did not. Narrowing: 18. Changed: 21 of 21 "
+        "No widening: HEAD allows no request BASE did not. Narrowing: 23. Changed: 26 of 26 "
         "IAM entries."
     )
-    assert len(re.findall(r"^### ", result.stdout, re.MULTILINE)) == 21
+    assert len(re.findall(r"^### ", result.stdout, re.MULTILINE)) == 26
     assert "### ECR repository" not in result.stdout  # a repository without a policy grants none
 
 
@@ -695,6 +797,9 @@ def test_the_dev_plan_s_entries() -> None:
         "resource `aws:iam/openIdConnectProvider:OpenIdConnectProvider`": 1,
         "resource `aws:s3/bucketOwnershipControls:BucketOwnershipControls`": 2,
         "resource `aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock`": 2,
+        "resource `aws:eks/addon:Addon`": 2,  # the VPC CNI's and EBS CSI driver's roles
+        "resource `aws:ec2/instance:Instance`": 1,  # the bastion's instance profile
+        "resource `eks:index:ManagedNodeGroup`": 2,  # the node role
     }
     assert not any(entry.unreadable for entry in iam.entries.values())
 
@@ -705,11 +810,11 @@ def test_the_dev_plan_s_entries() -> None:
 def _provider_types() -> set[str]:
     """Every resource type token pulumi-aws and pulumi-eks define."""
     found: set[str] = set()
-    for package in (pulumi_aws, pulumi_eks):
+    for package in (pulumi_aws, pulumi_eks, pulumi_kubernetes):
         assert package.__file__ is not None
         for source in Path(package.__file__).parent.rglob("*.py"):
             text = source.read_text(encoding="utf-8")
-            found |= set(re.findall(r"'((?:aws|eks):[\w/]+:[A-Z]\w*)'", text))
+            found |= set(re.findall(r"'((?:aws|eks|kubernetes):[\w/.]+:[A-Z]\w*)'", text))
     return found
 
 
@@ -722,5 +827,172 @@ def test_every_listed_type_is_a_provider_s_resource_type() -> None:
 
 def test_the_docs_list_every_type() -> None:
     text = (PROJECT_ROOT / "docs" / "iam-diff.md").read_text(encoding="utf-8")
-    missing = [t for t in sorted(set(UNMODELLED) | MODELLED) if f"`{t}`" not in text]
+    listed = set(UNMODELLED) | MODELLED | set(NO_GRANT)
+    missing = [t for t in sorted(listed) if f"`{t}`" not in text]
     assert missing == []
+
+
+def test_every_type_of_the_program_s_plans_is_reviewed() -> None:
+    """The types reviewed to grant nothing are exactly those the program's plans hold besides
+    the modelled and not-modelled ones: a new type in a plan must be reviewed, and a type no
+    plan holds any longer leaves the list."""
+    held = {s["type"] for name in EXAMPLE_STACKS for s in states(plan(name))}
+    held |= {s["type"] for name in sorted(WIRING_STACKS) for s in states(_wiring_plan(name))}
+    assert held - MODELLED - set(UNMODELLED) == set(NO_GRANT)
+    assert not set(NO_GRANT) & (MODELLED | set(UNMODELLED))
+    assert all(unmodelled(t) is None for t in NO_GRANT)
+    spec = unmodelled("aws:opensearch/domain:Domain")
+    assert spec is not None and spec.inputs is None and not spec.reviewed
+
+
+# -- review 2: duplicate labels, the account root, types not reviewed, ARNs of another account ---
+
+MODELS = "arn:aws:s3:::poolside-dev-models-123456789012/*"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+OVERWRITTEN = (
+    "role `poolside-dev-eks-pod-role`: two policies labelled inline `pod-extra`: "
+    f"urn:pulumi:dev::poolside::{ROLE_POLICY}::pod-extra and "
+    f"urn:pulumi:dev::poolside::{ROLE_POLICY}::pod-extra-b: treated as widening"
+)
+
+
+def two_inline_policies(second_logical: str, second_name: str | None) -> Callable[[Plan], None]:
+    """`pod-extra` (no `name`: its logical name) reading and deleting models, then a second
+    inline policy of the pod role labelled the same that grants no more than BASE does."""
+
+    def edit(p: Plan) -> None:
+        wide = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:DeleteObject"]}
+        add_state(
+            p,
+            ROLE_POLICY,
+            "pod-extra",
+            {"role": POD_ROLE, "policy": document({**wide, "Resource": MODELS})},
+        )
+        narrow = {"Effect": "Allow", "Action": "s3:GetObject"}
+        given = {"name": second_name} if second_name else {}
+        add_state(
+            p,
+            ROLE_POLICY,
+            second_logical,
+            {
+                **given,
+                "role": POD_ROLE,
+                "policy": document({**narrow, "Resource": f"arn:aws:s3:::{DATA_BUCKET}/*"}),
+            },
+        )
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("second_logical", "second_name"),
+    [("pod-extra-b", "pod-extra"), ("pod-extra-c", None)],
+    ids=["a name equal to another's logical name", "two policies given one name"],
+)
+def test_two_inline_policies_of_one_label_are_both_read_and_fail_closed(
+    tmp_path: Path, second_logical: str, second_name: str | None
+) -> None:
+    """The second used to overwrite the first: `s3:DeleteObject` on the models passed."""
+    base = plan("dev")
+    edit = two_inline_policies(second_logical, second_name)
+    if second_name is None:  # both named `pod-extra` explicitly
+
+        def explicit(p: Plan) -> None:
+            edit(p)
+            inputs(p, ROLE_POLICY, "pod-extra")["name"] = "pod-extra"
+            inputs(p, ROLE_POLICY, second_logical)["name"] = "pod-extra"
+
+        result = widened(tmp_path, base, changed(base, explicit))
+        overwritten = OVERWRITTEN.replace("pod-extra-b", second_logical)
+    else:
+        result = widened(tmp_path, base, changed(base, edit))
+        overwritten = OVERWRITTEN
+    assert_widening(result, overwritten)
+    assert_widening(
+        result,
+        f"role `{POD_ROLE}`: inline `pod-extra`: `s3:DeleteObject` on `{MODELS}`: a new action",
+    )
+
+
+def test_two_inline_policies_of_one_role_s_inline_policies_fail_closed(tmp_path: Path) -> None:
+    def twice(p: Plan) -> None:
+        same = {
+            "name": "extra",
+            "policy": document(
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{DATA_BUCKET}/*",
+                }
+            ),
+        }
+        named(p, ROLE, POD_ROLE)["inlinePolicies"] = [same, dict(same)]
+
+    base = plan("dev")
+    result = widened(tmp_path, base, changed(base, twice))
+    urn = state(base, ROLE, "pod-role")["urn"]
+    assert_widening(
+        result,
+        f"role `{POD_ROLE}`: two policies labelled inline `extra`: {urn} and {urn}: "
+        "treated as widening",
+    )
+
+
+def test_a_role_given_directly_is_not_covered_by_its_account_root(tmp_path: Path) -> None:
+    """A key policy's grant to the account root delegates to IAM; a grant to the pod role
+    needs no IAM policy of the role's: it is a new principal."""
+    pod_arn = f"arn:aws:iam::{ACCOUNT}:role/{POD_ROLE}"
+
+    def direct(p: Plan) -> None:
+        key = inputs(p, KEY, "kms-key")
+        policy = json.loads(key["policy"])
+        policy["Statement"].append(
+            {"Effect": "Allow", "Principal": {"AWS": pod_arn}, "Action": "kms:*", "Resource": "*"}
+        )
+        key["policy"] = json.dumps(policy)
+
+    base = plan("dev")
+    result = widened(tmp_path, base, changed(base, direct))
+    assert_widening(
+        result,
+        f"KMS key `kms-key`: key policy: `AWS {pod_arn}` may `kms:*` on `*`: a new principal",
+    )
+    assert len(result.lines) == 1, result.stderr
+
+
+POD_S3 = "poolside-dev-pod-s3-access"
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [f"arn:aws:iam::999999999999:policy/{POD_S3}", f"arn:aws-cn:iam::{ACCOUNT}:policy/{POD_S3}"],
+    ids=["another account", "another partition"],
+)
+def test_a_policy_arn_of_another_account_is_not_the_plan_s_policy(tmp_path: Path, arn: str) -> None:
+    """The plan's account and partition are its own ARNs' (those computed from its policies):
+    the same path and name elsewhere is another policy, whose statements the plan lacks."""
+
+    def elsewhere(p: Plan) -> None:
+        add_state(p, ATTACHMENT, "pod-elsewhere", {"role": POD_ROLE, "policyArn": arn})
+
+    base = plan("dev")
+    result = widened(tmp_path, base, changed(base, elsewhere))
+    urn = state(base, POLICY, "pod-pod-s3-access")["urn"]
+    assert_widening(
+        result,
+        f"role `{POD_ROLE}`: customer-managed `{arn}`: named as the plan's {urn}, in another "
+        "account or partition than the plan's: treated as widening",
+    )
+    assert_widening(result, f"role `{POD_ROLE}`: customer-managed `{arn}` attached")
+
+
+def test_a_role_arn_of_another_account_is_not_the_plan_s_role(tmp_path: Path) -> None:
+    other = f"arn:aws:iam::999999999999:role/{POD_ROLE}"
+
+    def elsewhere(p: Plan) -> None:
+        add_state(p, ATTACHMENT, "outsider-admin", {"role": other, "policyArn": ADMIN_ARN})
+
+    base = plan("dev")
+    result = widened(tmp_path, base, changed(base, elsewhere))
+    assert_widening(result, f"role `{other}`: AWS-managed `{ADMIN_ARN}` attached")
+    assert f"### role `{POD_ROLE}`" not in result.stdout

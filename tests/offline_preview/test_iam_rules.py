@@ -103,13 +103,21 @@ def principals(*values: str) -> Patterns:
     return Patterns("principal", False, values)
 
 
-def test_an_account_covers_its_own_principals_in_its_own_partition() -> None:
+def test_an_account_covers_itself_only_in_its_own_partition() -> None:
+    """A resource policy's grant to the account root delegates to the account's IAM; a grant to
+    one of its roles needs no IAM policy: the role given directly is a new principal."""
     root = principals("AWS:arn:aws:iam::123456789012:root")
-    assert root.covers(principals("AWS:arn:aws:iam::123456789012:role/x"))
+    assert not root.covers(principals("AWS:arn:aws:iam::123456789012:role/x"))
+    assert not root.covers(principals("AWS:arn:aws:iam::123456789012:user/x"))
     assert root.covers(principals("AWS:123456789012"))
+    assert principals("AWS:123456789012").covers(root)
     assert principals("AWS:123456789012").covers(
+        principals("AWS:arn:aws-cn:iam::123456789012:root")
+    )
+    assert not principals("AWS:123456789012").covers(
         principals("AWS:arn:aws-cn:iam::123456789012:role/x")
     )
+    assert not root.covers(principals("AWS:arn:aws-cn:iam::123456789012:root"))
     assert not root.covers(principals("AWS:arn:aws-us-gov:iam::123456789012:role/x"))
     assert not root.covers(principals("AWS:arn:aws:iam::999999999999:root"))
     assert not principals("AWS:arn:aws:iam::123456789012:role/x").covers(root)
