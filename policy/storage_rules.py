@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from policy.iam_actions import glob_regex
-from policy.iam_rules import as_list, statements
+from policy.iam_documents import as_list, statements
 from policy.model import UNKNOWN, NotKnownError, Resource, ResourceRule, Stack, StackRule, reading
 
 BUCKET = "aws:s3/bucket:Bucket"
