@@ -2,7 +2,7 @@
 IAM allows differently, as markdown a pull-request comment can carry.
 
 Both files are plans printed by `python -m offline_preview --stack S --format json`. Every entry
-(`offline_preview.iam_plan`: a role, IAM user or group, a key, bucket or repository policy, an
+(`offline_preview.iam_entries`: a role, IAM user or group, a key, bucket or repository policy, an
 EKS cluster's access, an unattached policy, a resource of a type not modelled) is compared: the
 policies added, removed or changed (inline, customer-managed, AWS-managed ARNs, permissions
 boundary), the principals, actions, resources and conditions added or removed, and the requests
@@ -62,7 +62,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from offline_preview.iam_plan import (
+from offline_preview.iam_entries import (
     PRINCIPAL_KINDS,
     TRUST,
     UNATTACHED_POLICY,

@@ -2,14 +2,15 @@
 prints.
 
 The modelled types are read into entries whose statements and grants are compared by meaning
-(`offline_preview.iam_plan`, `offline_preview.diff`). The types in `UNMODELLED` grant access
-(or choose which role something runs as) in ways not modelled: `diff` compares the inputs that
-bear it (None: all of them) as written, and an instance HEAD adds or changes is widening ("not
-modelled: treated as widening"). A guard (a public access block, an SCP) is one whose removal
-widens too, unless the plan keeps it in AWS on delete (`retainOnDelete`). `NO_GRANT` lists the
-types reviewed to grant nothing (every type the program's plans hold besides those). The lists
-fail closed: a type in none of them is compared like an `UNMODELLED` one with all its inputs,
-and its report names the inputs that look like grants (`grant_like`).
+(`offline_preview.iam_plan`, `offline_preview.iam_entries`, `offline_preview.diff`). The types
+in `UNMODELLED` grant access (or choose which role something runs as) in ways not modelled:
+`diff` compares the inputs that bear it (None: all of them) as written, and an instance HEAD
+adds or changes is widening ("not modelled: treated as widening"). A guard (a public access
+block, an SCP) is one whose removal widens too, unless the plan keeps it in AWS on delete
+(`retainOnDelete`). `NO_GRANT` lists the types reviewed to grant nothing (every type the
+program's plans hold besides those). The lists fail closed: a type in none of them is compared
+like an `UNMODELLED` one with all its inputs, and its report names the inputs that look like
+grants (`grant_like`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from offline_preview.engine import RecordedResource, Recording
-from offline_preview.iam_plan import SERVICE_ACCOUNT, PlannedRole, as_list
+from offline_preview.iam_plan import as_list
+from offline_preview.planned_roles import SERVICE_ACCOUNT, PlannedRole
 
 ACCOUNT_APIS = "aws_apis"
 BEDROCK = "bedrock"

@@ -14,7 +14,8 @@ from components.kms_key import (
     existing_key_statements,
 )
 from offline_preview.engine import RecordedResource, Recording
-from offline_preview.iam_plan import PlannedRole, as_list, planned_roles, unattached_policies
+from offline_preview.iam_plan import as_list
+from offline_preview.planned_roles import PlannedRole, planned_roles, unattached_policies
 from policies.documents import Statement
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"

@@ -32,11 +32,11 @@ from components.eks_internals import (
 )
 from naming import IAM_ROLE_NAME_MAX, Names
 from offline_preview.engine import Recording
-from offline_preview.iam_plan import (
+from offline_preview.iam_plan import as_list
+from offline_preview.planned_roles import (
     SERVICE_ACCOUNT,
     PlannedPolicy,
     PlannedRole,
-    as_list,
     planned_roles,
     unattached_policies,
 )

@@ -18,12 +18,8 @@ import pulumi_eks
 import pulumi_kubernetes
 import pytest
 
-from offline_preview.iam_plan import (
-    UNKNOWN,
-    AccessEntryGrant,
-    AccessPolicyGrant,
-    read_plan_iam,
-)
+from offline_preview.iam_entries import AccessEntryGrant, AccessPolicyGrant, read_plan_iam
+from offline_preview.iam_plan import UNKNOWN
 from offline_preview.iam_types import (
     ACCESS_ENTRY,
     ACCESS_POLICY,

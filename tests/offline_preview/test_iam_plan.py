@@ -10,14 +10,9 @@ from typing import Any
 import pytest
 
 from offline_preview.engine import RecordedResource, Recording
-from offline_preview.iam_plan import (
-    TRUST,
-    PlannedRole,
-    planned_roles,
-    read_plan_iam,
-    unattached_policies,
-)
+from offline_preview.iam_entries import TRUST, read_plan_iam
 from offline_preview.iam_rules import parse_document
+from offline_preview.planned_roles import PlannedRole, planned_roles, unattached_policies
 from offline_preview.render import to_preview_json
 from tests.support.examples import EXAMPLE_STACKS, example_recording
 from tests.support.harness import run_stack

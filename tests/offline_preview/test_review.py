@@ -14,7 +14,7 @@ import pytest
 
 from naming import BASTION_POLICIES, Policy, Role
 from offline_preview.engine import Recording
-from offline_preview.iam_plan import planned_roles
+from offline_preview.planned_roles import planned_roles
 from offline_preview.render import existing_key_policy
 from offline_preview.review import AWS_MANAGED_POLICY_USES, NOT_IN_CATALOG, to_markdown
 from policies.catalog import POLICY_ORIGINS, ROLE_ORIGINS
